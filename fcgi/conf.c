@@ -1,0 +1,555 @@
+/* The configuration: defaults, the JSON file, and its checks. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "conf.h"
+
+#define CONF_MAX_FILE		(1024 * 1024)
+#define CONF_MAX_FUNCTIONS	1024
+
+/* Where checks report: the file, and the buffer that collects problems. */
+struct conf_check {
+	const char	*file;
+	char		*err;
+	size_t		 errlen;
+	int		 problems;
+};
+
+static void conf_problem(struct conf_check *ck, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+conf_problem(struct conf_check *ck, const char *key, const char *fmt, ...)
+{
+	size_t used = strlen(ck->err);
+	va_list ap;
+	int n;
+
+	ck->problems++;
+	if (used + 1 >= ck->errlen)
+		return;
+	n = snprintf(ck->err + used, ck->errlen - used, "%s%s: %s%s%s",
+	    used ? "\n" : "", ck->file, key ? "key \"" : "", key ? key : "",
+	    key ? "\": " : "");
+	if (n < 0 || (size_t)n >= ck->errlen - used)
+		return;
+	used += (size_t)n;
+	va_start(ap, fmt);
+	vsnprintf(ck->err + used, ck->errlen - used, fmt, ap);
+	va_end(ap);
+}
+
+int
+conf_valid_name(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = name[i];
+
+		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') &&
+		    !(ch >= '0' && ch <= '9') && ch != '_' && ch != '-')
+			return 0;
+	}
+	return 1;
+}
+
+static void
+conf_free_cmd(char **cmd)
+{
+	size_t i;
+
+	if (cmd == NULL)
+		return;
+	for (i = 0; cmd[i] != NULL; i++)
+		free(cmd[i]);
+	free(cmd);
+}
+
+static void
+conf_free_function(struct conf_function *f)
+{
+	free(f->name);
+	free(f->image);
+	conf_free_cmd(f->cmd);
+	free(f->network);
+	memset(f, 0, sizeof(*f));
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfunctions; i++)
+		conf_free_function(&c->functions[i]);
+	free(c->functions);
+	free(c->engine);
+	free(c->socket_path);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Replaces *slot with a copy of value; returns 0 or -1 without memory. */
+static int
+conf_set_string(char **slot, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (copy == NULL)
+		return -1;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static char **
+conf_copy_cmd(const char *const *argv)
+{
+	size_t i, n = 0;
+	char **cmd;
+
+	while (argv[n] != NULL)
+		n++;
+	cmd = calloc(n + 1, sizeof(*cmd));
+	if (cmd == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		cmd[i] = strdup(argv[i]);
+		if (cmd[i] == NULL) {
+			conf_free_cmd(cmd);
+			return NULL;
+		}
+	}
+	return cmd;
+}
+
+/* Appends a function with the defaults every function starts from. */
+static struct conf_function *
+conf_add_function(struct conf *c, const char *name)
+{
+	struct conf_function *f;
+
+	f = realloc(c->functions, (c->nfunctions + 1) * sizeof(*f));
+	if (f == NULL)
+		return NULL;
+	c->functions = f;
+	f = &c->functions[c->nfunctions];
+	memset(f, 0, sizeof(*f));
+	if (conf_set_string(&f->name, name) == -1 ||
+	    conf_set_string(&f->network, "none") == -1) {
+		conf_free_function(f);
+		return NULL;
+	}
+	f->timeout_ms = 30000;
+	f->max_output_bytes = 1024 * 1024;
+	c->nfunctions++;
+	return f;
+}
+
+static int
+conf_add_seed(struct conf *c)
+{
+	static const char *const argv[] = {
+		"echo", "Hello from CloudFunc", NULL
+	};
+	struct conf_function *f;
+
+	f = conf_add_function(c, CONF_SEED_FUNCTION);
+	if (f == NULL)
+		return -1;
+	f->cmd = conf_copy_cmd(argv);
+	if (f->cmd == NULL || conf_set_string(&f->image, "busybox:latest") == -1)
+		return -1;
+	return 0;
+}
+
+/* Checks an engine address and keeps it with its socket path. */
+static int
+conf_set_engine(struct conf *c, const char *addr, struct conf_check *ck,
+    const char *key)
+{
+	static const char unix_scheme[] = "unix://";
+	const char *path;
+
+	if (strncmp(addr, unix_scheme, strlen(unix_scheme)) != 0) {
+		conf_problem(ck, key, "expected \"unix:///path/to/socket\", "
+		    "got \"%s\"", addr);
+		return 0;
+	}
+	path = addr + strlen(unix_scheme);
+	if (path[0] != '/') {
+		conf_problem(ck, key, "the socket path in \"%s\" must be "
+		    "absolute", addr);
+		return 0;
+	}
+	if (conf_set_string(&c->engine, addr) == -1 ||
+	    conf_set_string(&c->socket_path, path) == -1)
+		return -1;
+	return 0;
+}
+
+int
+conf_defaults(struct conf *c, char *err, size_t errlen)
+{
+	struct conf_check ck = { "DOCKER_HOST", err, errlen, 0 };
+	const char *host = getenv("DOCKER_HOST");
+
+	memset(c, 0, sizeof(*c));
+	err[0] = '\0';
+	c->engine_timeout_ms = 10000;
+	c->connect_timeout_ms = 1000;
+	if (host == NULL || host[0] == '\0')
+		host = CONF_DEFAULT_ENGINE;
+	if (conf_set_engine(c, host, &ck, NULL) == -1 || conf_add_seed(c) == -1) {
+		snprintf(err, errlen, "out of memory");
+		conf_free(c);
+		return -1;
+	}
+	if (ck.problems > 0) {
+		conf_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+const struct conf_function *
+conf_function(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfunctions; i++)
+		if (strcmp(c->functions[i].name, name) == 0)
+			return &c->functions[i];
+	return NULL;
+}
+
+/* Reads an integer within [min, max]; returns 0 and leaves *out on error. */
+static int
+conf_get_int(json_object *val, const char *key, int64_t min, int64_t max,
+    int64_t *out, struct conf_check *ck)
+{
+	int64_t v;
+
+	if (!json_object_is_type(val, json_type_int)) {
+		conf_problem(ck, key, "expected an integer from %lld to %lld",
+		    (long long)min, (long long)max);
+		return 0;
+	}
+	errno = 0;
+	v = json_object_get_int64(val);
+	if (errno != 0 || v < min || v > max) {
+		conf_problem(ck, key, "expected an integer from %lld to %lld, "
+		    "got %s", (long long)min, (long long)max,
+		    json_object_to_json_string(val));
+		return 0;
+	}
+	*out = v;
+	return 1;
+}
+
+static const char *
+conf_get_string(json_object *val, const char *key, struct conf_check *ck)
+{
+	const char *s;
+
+	if (!json_object_is_type(val, json_type_string)) {
+		conf_problem(ck, key, "expected a string");
+		return NULL;
+	}
+	s = json_object_get_string(val);
+	if (s[0] == '\0' || strlen(s) != (size_t)json_object_get_string_len(val)) {
+		conf_problem(ck, key, "expected a non-empty string without NUL");
+		return NULL;
+	}
+	return s;
+}
+
+/* Reads a command: a non-empty array of strings. */
+static int
+conf_get_cmd(json_object *val, const char *key, char ***out,
+    struct conf_check *ck)
+{
+	size_t i, n;
+	char **cmd;
+
+	if (!json_object_is_type(val, json_type_array) ||
+	    json_object_array_length(val) == 0) {
+		conf_problem(ck, key, "expected a non-empty array of strings");
+		return 0;
+	}
+	n = json_object_array_length(val);
+	cmd = calloc(n + 1, sizeof(*cmd));
+	if (cmd == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		json_object *arg = json_object_array_get_idx(val, i);
+
+		if (!json_object_is_type(arg, json_type_string)) {
+			conf_problem(ck, key, "element %zu is not a string", i);
+			conf_free_cmd(cmd);
+			return 0;
+		}
+		cmd[i] = strdup(json_object_get_string(arg));
+		if (cmd[i] == NULL) {
+			conf_free_cmd(cmd);
+			return -1;
+		}
+	}
+	conf_free_cmd(*out);
+	*out = cmd;
+	return 0;
+}
+
+/* Whether a network name is one the engine could know: none, host, a name. */
+static int
+conf_valid_network(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9') &&
+		    s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return 0;
+	return i > 0 && i <= 128;
+}
+
+static int
+conf_read_function_key(struct conf_function *f, const char *name,
+    json_object *val, const char *key, struct conf_check *ck)
+{
+	const char *s;
+	int64_t v;
+
+	if (strcmp(name, "cmd") == 0)
+		return conf_get_cmd(val, key, &f->cmd, ck);
+
+	if (strcmp(name, "timeout_ms") == 0) {
+		if (conf_get_int(val, key, 1, 3600000, &v, ck))
+			f->timeout_ms = (long)v;
+		return 0;
+	}
+	if (strcmp(name, "max_output_bytes") == 0) {
+		if (conf_get_int(val, key, 1, 64 * 1024 * 1024, &v, ck))
+			f->max_output_bytes = (size_t)v;
+		return 0;
+	}
+
+	if (strcmp(name, "image") != 0 && strcmp(name, "network") != 0) {
+		conf_problem(ck, key, "unknown key (expected image, cmd, "
+		    "network, timeout_ms or max_output_bytes)");
+		return 0;
+	}
+	s = conf_get_string(val, key, ck);
+	if (s == NULL)
+		return 0;
+	if (strcmp(name, "image") == 0)
+		return conf_set_string(&f->image, s);
+	if (!conf_valid_network(s)) {
+		conf_problem(ck, key, "expected \"none\" or a network name, "
+		    "got \"%s\"", s);
+		return 0;
+	}
+	return conf_set_string(&f->network, s);
+}
+
+/* Reads one entry of "functions" over the defaults of a function. */
+static int
+conf_read_function(struct conf *c, const char *name, json_object *obj,
+    struct conf_check *ck)
+{
+	struct conf_function *f;
+	char key[256];
+
+	snprintf(key, sizeof(key), "functions.%s", name);
+	if (!conf_valid_name(name)) {
+		conf_problem(ck, key, "a function name must match "
+		    "[A-Za-z0-9_-]{1,64}");
+		return 0;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		conf_problem(ck, key, "expected an object");
+		return 0;
+	}
+
+	f = (struct conf_function *)conf_function(c, name);
+	if (f == NULL)
+		f = conf_add_function(c, name);
+	if (f == NULL)
+		return -1;
+
+	json_object_object_foreach(obj, k, v) {
+		snprintf(key, sizeof(key), "functions.%s.%s", name, k);
+		if (conf_read_function_key(f, k, v, key, ck) == -1)
+			return -1;
+	}
+	if (f->image == NULL) {
+		snprintf(key, sizeof(key), "functions.%s.image", name);
+		conf_problem(ck, key, "missing: every function names an image");
+	}
+	return 0;
+}
+
+static int
+conf_read_functions(struct conf *c, json_object *obj, struct conf_check *ck)
+{
+	if (!json_object_is_type(obj, json_type_object)) {
+		conf_problem(ck, "functions", "expected an object of functions "
+		    "by name");
+		return 0;
+	}
+	if (json_object_object_length(obj) > CONF_MAX_FUNCTIONS) {
+		conf_problem(ck, "functions", "at most %d functions",
+		    CONF_MAX_FUNCTIONS);
+		return 0;
+	}
+	json_object_object_foreach(obj, name, fobj) {
+		if (conf_read_function(c, name, fobj, ck) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+conf_read_top(struct conf *c, json_object *top, struct conf_check *ck)
+{
+	const char *s;
+	int64_t v;
+
+	json_object_object_foreach(top, k, val) {
+		if (strcmp(k, "functions") == 0) {
+			if (conf_read_functions(c, val, ck) == -1)
+				return -1;
+		} else if (strcmp(k, "engine") == 0) {
+			s = conf_get_string(val, k, ck);
+			if (s != NULL && conf_set_engine(c, s, ck, k) == -1)
+				return -1;
+		} else if (strcmp(k, "engine_timeout_ms") == 0) {
+			if (conf_get_int(val, k, 100, 600000, &v, ck))
+				c->engine_timeout_ms = (long)v;
+		} else if (strcmp(k, "connect_timeout_ms") == 0) {
+			if (conf_get_int(val, k, 10, 60000, &v, ck))
+				c->connect_timeout_ms = (long)v;
+		} else {
+			conf_problem(ck, k, "unknown key (expected engine, "
+			    "engine_timeout_ms, connect_timeout_ms or "
+			    "functions)");
+		}
+	}
+	return 0;
+}
+
+/* Reads the whole file; returns a NUL-terminated copy or NULL. */
+static char *
+conf_slurp(const char *path, struct conf_check *ck)
+{
+	size_t n, len = 0;
+	char *text;
+	FILE *fp;
+
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		conf_problem(ck, NULL, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	text = malloc(CONF_MAX_FILE + 1);
+	if (text == NULL) {
+		fclose(fp);
+		conf_problem(ck, NULL, "out of memory");
+		return NULL;
+	}
+
+	for (;;) {
+		n = fread(text + len, 1, CONF_MAX_FILE + 1 - len, fp);
+		len += n;
+		if (n == 0 || len > CONF_MAX_FILE)
+			break;
+	}
+	if (ferror(fp))
+		conf_problem(ck, NULL, "cannot read: %s", strerror(errno));
+	else if (len > CONF_MAX_FILE)
+		conf_problem(ck, NULL, "larger than %d bytes", CONF_MAX_FILE);
+	fclose(fp);
+
+	if (ck->problems > 0) {
+		free(text);
+		return NULL;
+	}
+	text[len] = '\0';
+	return text;
+}
+
+/* Parses text as one JSON value, naming the line of a syntax error. */
+static json_object *
+conf_parse(const char *text, struct conf_check *ck)
+{
+	struct json_tokener *tok;
+	json_object *obj;
+	size_t end, i, line = 1, len = strlen(text);
+
+	tok = json_tokener_new();
+	if (tok == NULL) {
+		conf_problem(ck, NULL, "out of memory");
+		return NULL;
+	}
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (obj == NULL || end < len) {
+		for (i = 0; i < end && i < len; i++)
+			if (text[i] == '\n')
+				line++;
+		if (obj == NULL)
+			conf_problem(ck, NULL, "line %zu: invalid JSON: %s",
+			    line, json_tokener_error_desc(
+			    json_tokener_get_error(tok)));
+		else
+			conf_problem(ck, NULL, "line %zu: text after the "
+			    "configuration object", line);
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+int
+conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	struct conf_check ck = { path, err, errlen, 0 };
+	json_object *top = NULL;
+	char *text;
+	int rc = -1;
+
+	err[0] = '\0';
+	text = conf_slurp(path, &ck);
+	if (text == NULL)
+		goto out;
+	top = conf_parse(text, &ck);
+	if (top == NULL)
+		goto out;
+	if (!json_object_is_type(top, json_type_object)) {
+		conf_problem(&ck, NULL, "expected a JSON object at the top");
+		goto out;
+	}
+	if (conf_read_top(c, top, &ck) == -1) {
+		conf_problem(&ck, NULL, "out of memory");
+		goto out;
+	}
+	if (ck.problems == 0)
+		rc = 0;
+out:
+	json_object_put(top);
+	free(text);
+	if (rc == -1)
+		conf_free(c);
+	return rc;
+}

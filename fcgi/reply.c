@@ -1,0 +1,200 @@
+/* What the client receives: result codes, HTTP statuses and JSON bodies. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "reply.h"
+
+static const struct {
+	const char	*name;
+	int		 status;
+} reply_codes[] = {
+	[REPLY_OK] =			{ "ok", 200 },
+	[REPLY_NOT_FOUND] =		{ "not_found", 404 },
+	[REPLY_METHOD_NOT_ALLOWED] =	{ "method_not_allowed", 405 },
+	[REPLY_FUNCTION_FAILED] =	{ "function_failed", 500 },
+	[REPLY_TIMEOUT] =		{ "timeout", 504 },
+	[REPLY_IMAGE_NOT_FOUND] =	{ "image_not_found", 502 },
+	[REPLY_ENGINE_ERROR] =		{ "engine_error", 502 },
+	[REPLY_ENGINE_UNAVAILABLE] =	{ "engine_unavailable", 503 },
+	[REPLY_INTERNAL] =		{ "internal", 500 },
+};
+
+int
+reply_status(enum reply_code code)
+{
+	return reply_codes[code].status;
+}
+
+const char *
+reply_code_name(enum reply_code code)
+{
+	return reply_codes[code].name;
+}
+
+const char *
+reply_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Unknown";
+	}
+}
+
+size_t
+reply_trim_newlines(const char *data, size_t len)
+{
+	while (len > 0 && data[len - 1] == '\n')
+		len--;
+	return len;
+}
+
+/*
+ * The length of the valid UTF-8 sequence at s, or 0 when the first byte
+ * does not start one.  Overlong forms, surrogates and code points past
+ * U+10FFFF are invalid.
+ */
+static size_t
+reply_utf8_seq(const unsigned char *s, size_t len)
+{
+	size_t n, i;
+	unsigned long cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+int
+reply_utf8(struct buf *dst, const char *data, size_t len)
+{
+	static const char replacement[] = "\xef\xbf\xbd";
+	const unsigned char *s = (const unsigned char *)data;
+	size_t start = 0, i = 0, n;
+
+	while (i < len) {
+		n = reply_utf8_seq(s + i, len - i);
+		if (n > 0) {
+			i += n;
+			continue;
+		}
+		if (buf_append(dst, data + start, i - start) == -1 ||
+		    buf_append(dst, replacement, 3) == -1)
+			return -1;
+		i++;
+		start = i;
+	}
+	return buf_append(dst, data + start, i - start);
+}
+
+/* Adds key: the run's stdout, trimmed and made valid UTF-8. */
+static int
+reply_add_output(json_object *obj, const char *key,
+    const struct reply_output *out)
+{
+	json_object *str;
+	struct buf b;
+	size_t len;
+
+	buf_init(&b, 0);
+	len = reply_trim_newlines(out->stdout_data, out->stdout_len);
+	if (reply_utf8(&b, out->stdout_data, len) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	str = json_object_new_string_len(b.data ? b.data : "", (int)b.len);
+	buf_free(&b);
+	if (str == NULL)
+		return -1;
+	return json_object_object_add(obj, key, str);
+}
+
+/* Serialises obj into a string the caller frees, and releases obj. */
+static char *
+reply_finish(json_object *obj)
+{
+	const char *text;
+	char *copy = NULL;
+
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text != NULL)
+		copy = strdup(text);
+	json_object_put(obj);
+	return copy;
+}
+
+char *
+reply_success(const struct reply_output *out)
+{
+	json_object *obj;
+
+	obj = json_object_new_object();
+	if (obj == NULL)
+		return NULL;
+	if (json_object_object_add(obj, "success",
+	    json_object_new_boolean(1)) != 0 ||
+	    reply_add_output(obj, "output", out) != 0) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return reply_finish(obj);
+}
+
+char *
+reply_error(enum reply_code code, const char *message,
+    const struct reply_output *out)
+{
+	json_object *obj;
+	int rc = 0;
+
+	obj = json_object_new_object();
+	if (obj == NULL)
+		return NULL;
+	rc |= json_object_object_add(obj, "success",
+	    json_object_new_boolean(0));
+	rc |= json_object_object_add(obj, "code",
+	    json_object_new_string(reply_code_name(code)));
+	rc |= json_object_object_add(obj, "error",
+	    json_object_new_string(message));
+	if (out != NULL) {
+		rc |= reply_add_output(obj, "output", out);
+		if (out->exit_code >= 0)
+			rc |= json_object_object_add(obj, "exit_code",
+			    json_object_new_int(out->exit_code));
+	}
+	if (rc != 0) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return reply_finish(obj);
+}

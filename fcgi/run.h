@@ -1,0 +1,45 @@
+/* One function run: create, attach, start, read, wait, remove. */
+#ifndef CLOUDFUNC_RUN_H
+#define CLOUDFUNC_RUN_H
+
+#include "buf.h"
+#include "conf.h"
+#include "engine.h"
+#include "reply.h"
+
+/* Labels put on every container, so that each can be traced and swept. */
+#define RUN_LABEL_OWNER		"cloudfunc.owner"
+#define RUN_LABEL_INSTANCE	"cloudfunc.instance"
+#define RUN_LABEL_FUNCTION	"cloudfunc.function"
+#define RUN_LABEL_REQUEST	"cloudfunc.request"
+
+struct run_request {
+	const struct conf_function *fn;
+	const char	*request_id;
+	const char	*instance;	/* this responder process */
+};
+
+struct run_result {
+	enum reply_code	 code;
+	char		 message[600];	/* why, when code is not REPLY_OK */
+	char		 container[72];	/* id, or "" when none was made */
+	struct buf	 out;		/* stdout, up to the function's cap */
+	struct buf	 err;		/* stderr, up to the same cap */
+	int		 exit_code;	/* -1 until known */
+	int		 removed;	/* the container is known to be gone */
+	long		 ms_create, ms_start, ms_run, ms_remove;
+};
+
+/* Prepares a result to receive one run; free with run_result_free(). */
+void	run_result_init(struct run_result *res);
+void	run_result_free(struct run_result *res);
+
+/*
+ * Runs rq->fn once in a new container and removes the container on every
+ * path.  Returns 0 when the run finished with status 0, else -1; either
+ * way res says what happened, with its code, message and output.
+ */
+int	run_function(struct engine *e, const struct run_request *rq,
+	    struct run_result *res);
+
+#endif
