@@ -1,10 +1,13 @@
 /* The FastCGI side: worker threads that accept, route and answer requests. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <fcgiapp.h>
@@ -18,6 +21,9 @@
 
 #define SERVER_BACKLOG		128
 #define SERVER_MAX_REQUEST_ID	64
+
+/* Workers still in their accept loop; the main thread watches it. */
+static atomic_int	workers_alive;
 
 struct worker {
 	const struct server_config *sc;
@@ -282,6 +288,7 @@ server_worker(void *arg)
 
 	if (FCGX_InitRequest(&req, w->sc->listen_fd, 0) != 0) {
 		log_warnx("worker cannot initialise its FastCGI request");
+		atomic_fetch_sub(&workers_alive, 1);
 		return NULL;
 	}
 	while (FCGX_Accept_r(&req) >= 0) {
@@ -289,6 +296,7 @@ server_worker(void *arg)
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);
+	atomic_fetch_sub(&workers_alive, 1);
 	return NULL;
 }
 
@@ -302,48 +310,91 @@ server_free_workers(struct worker *workers, int n)
 	free(workers);
 }
 
+static int
+server_start_worker(const struct server_config *sc, struct worker *w, int i)
+{
+	int rc;
+
+	w->sc = sc;
+	w->ecfg.socket_path = sc->conf->socket_path;
+	w->ecfg.timeout_ms = sc->conf->engine_timeout_ms;
+	w->ecfg.connect_timeout_ms = sc->conf->connect_timeout_ms;
+	w->engine = engine_new(&w->ecfg);
+	if (w->engine == NULL) {
+		log_warnx("worker %d: cannot create its engine client", i);
+		return -1;
+	}
+	atomic_fetch_add(&workers_alive, 1);
+	rc = pthread_create(&w->thread, NULL, server_worker, w);
+	if (rc != 0) {
+		atomic_fetch_sub(&workers_alive, 1);
+		errno = rc;
+		log_warn("worker %d: cannot start its thread", i);
+		return -1;
+	}
+	w->started = 1;
+	return 0;
+}
+
+/*
+ * Waits for SIGTERM or SIGINT (spawn-fcgi, lighttpd and systemd stop us
+ * with them), or for every worker to have stopped on its own.
+ */
+static int
+server_wait_for_stop(const sigset_t *stop)
+{
+	struct timespec tick = { 1, 0 };
+	int sig;
+
+	while (atomic_load(&workers_alive) > 0) {
+		sig = sigtimedwait(stop, NULL, &tick);
+		if (sig > 0)
+			return sig;
+	}
+	return 0;
+}
+
 int
 server_run(const struct server_config *sc)
 {
 	struct worker *workers;
-	int i, started = 0, rc;
+	sigset_t stop;
+	int i, started = 0, sig;
+
+	/* Only the main thread takes the stop signals; workers inherit this. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
 	workers = calloc((size_t)sc->threads, sizeof(*workers));
 	if (workers == NULL) {
 		log_warn("cannot allocate %d workers", sc->threads);
 		return -1;
 	}
-	for (i = 0; i < sc->threads; i++) {
-		struct worker *w = &workers[i];
-
-		w->sc = sc;
-		w->ecfg.socket_path = sc->conf->socket_path;
-		w->ecfg.timeout_ms = sc->conf->engine_timeout_ms;
-		w->ecfg.connect_timeout_ms = sc->conf->connect_timeout_ms;
-		w->engine = engine_new(&w->ecfg);
-		if (w->engine == NULL) {
-			log_warnx("worker %d: cannot create its engine client", i);
-			continue;
-		}
-		rc = pthread_create(&w->thread, NULL, server_worker, w);
-		if (rc != 0) {
-			errno = rc;
-			log_warn("worker %d: cannot start its thread", i);
-			continue;
-		}
-		w->started = 1;
-		started++;
-	}
+	for (i = 0; i < sc->threads; i++)
+		if (server_start_worker(sc, &workers[i], i) == 0)
+			started++;
 	if (started == 0) {
 		server_free_workers(workers, sc->threads);
 		return -1;
 	}
-
 	log_info("serving with %d workers, engine %s, instance %s", started,
 	    sc->conf->engine, sc->instance);
+
+	sig = server_wait_for_stop(&stop);
+	if (sig > 0)
+		log_info("signal %d: finishing the requests in progress", sig);
+	else
+		log_warnx("every worker stopped; exiting");
+
+	/* Wakes workers blocked in accept; those mid-request finish first. */
+	FCGX_ShutdownPending();
+	shutdown(sc->listen_fd, SHUT_RDWR);
 	for (i = 0; i < sc->threads; i++)
 		if (workers[i].started)
 			pthread_join(workers[i].thread, NULL);
 	server_free_workers(workers, sc->threads);
-	return 0;
+	log_info("stopped");
+	return sig > 0 ? 0 : -1;
 }

@@ -1,0 +1,232 @@
+# Helpers for the integration scenarios: a private Docker engine, the
+# responder under spawn-fcgi, nginx and lighttpd, all in one scratch folder.
+# Sourced by run.sh; every scenario runs in a subshell with these set:
+#   T        the scratch folder      SOCK    the private engine's socket
+#   BIN      the responder binary    SRC     the source tree
+
+DOCKER_CLI=/usr/bin/docker
+[ -x "$DOCKER_CLI" ] || DOCKER_CLI=docker
+
+say() { printf '# %s\n' "$*" >&2; }
+fail() { say "FAIL: $*"; exit 1; }
+
+# Calls the private engine's API: engine_api METHOD PATH [curl args...]
+engine_api() {
+	local method=$1 path=$2
+	shift 2
+	curl -sS --max-time 20 --unix-socket "$SOCK" -X "$method" \
+		"http://engine/v1.41$path" "$@"
+}
+
+engine_start() {
+	local i
+	printf '{}\n' > "$T/daemon.json"
+	dockerd --host "unix://$SOCK" --data-root "$T/engine/data" \
+		--exec-root "$T/engine/exec" --pidfile "$T/engine/docker.pid" \
+		--config-file "$T/daemon.json" --bridge=none --iptables=false \
+		--ip6tables=false >> "$T/engine.log" 2>&1 &
+	echo $! > "$T/engine.pid"
+	for i in $(seq 1 150); do
+		curl -s --max-time 1 --unix-socket "$SOCK" http://engine/_ping \
+			2>/dev/null | grep -q OK && return 0
+		sleep 0.2
+	done
+	say "the private engine did not start; its log:"
+	tail -n 20 "$T/engine.log" >&2
+	return 1
+}
+
+engine_stop() {
+	local pid i
+	pid=$(cat "$T/engine.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$T/engine.pid"
+	return 0
+}
+
+# Builds busybox:latest from Debian's busybox-static: one binary, its
+# applet links, and the PATH an image from a registry would carry.
+engine_import_busybox() {
+	local root="$T/rootfs" applet
+	rm -rf "$root"
+	mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/proc" "$root/sys" \
+		"$root/dev"
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $("$root/bin/busybox" --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+	done
+	tar -C "$root" -c . | DOCKER_HOST="unix://$SOCK" "$DOCKER_CLI" import \
+		--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		--change 'CMD ["sh"]' - busybox:latest > /dev/null
+}
+
+# How many containers the engine has, running or not.
+engine_count_containers() {
+	engine_api GET '/containers/json?all=1' | jq length
+}
+
+# Fails unless the engine holds no container at all.
+expect_no_containers() {
+	local n
+	n=$(engine_count_containers) || fail "cannot list containers"
+	[ "$n" = 0 ] || {
+		engine_api GET '/containers/json?all=1' | jq -c \
+			'.[] | {Id: .Id[0:12], State, Labels}' >&2
+		fail "$n container(s) left on the engine"
+	}
+}
+
+free_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 30000))
+		ss -Hltn "sport = :$port" | grep -q . || { echo "$port"; return; }
+	done
+}
+
+# A configuration for the responder: write_conf FILE [seed image]
+write_conf() {
+	local image=${2:-busybox:latest}
+	cat > "$1" <<JSON
+{
+	"engine": "unix://$SOCK",
+	"engine_timeout_ms": 5000,
+	"functions": { "spawnTestContainer": { "image": "$image" } }
+}
+JSON
+}
+
+# Starts the responder under spawn-fcgi on a Unix socket:
+# responder_start NAME [responder args...]; its pid goes in $T/NAME.pid
+responder_start() {
+	local name=$1 i
+	shift
+	rm -f "$T/$name.sock"
+	spawn-fcgi -n -s "$T/$name.sock" -M 0666 -- \
+		${RESPONDER_WRAPPER:-} "$BIN" "$@" 2>> "$T/$name.log" &
+	echo $! > "$T/$name.pid"
+	for i in $(seq 1 100); do
+		[ -S "$T/$name.sock" ] && return 0
+		sleep 0.05
+	done
+	fail "responder $name did not open its socket"
+}
+
+responder_stop() {
+	local pid i
+	pid=$(cat "$T/$1.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$T/$1.pid"
+	return 0
+}
+
+# Starts nginx with the shipped conf/nginx/cloudfunc.conf, pointed at the
+# responder socket $T/NAME.sock: nginx_start NAME PORT
+nginx_start() {
+	local dir="$T/nginx-$1" i
+	mkdir -p "$dir/tmp"
+	cp /etc/nginx/fastcgi_params "$dir/"
+	sed -e "s#unix:/run/cloudfunc/cloudfunc.sock#unix:$T/$1.sock#" \
+		-e "s#listen 3000;#listen 127.0.0.1:$2;#" \
+		-e "s#/var/log/nginx/#$dir/#" \
+		"$SRC/conf/nginx/cloudfunc.conf" > "$dir/cloudfunc.conf"
+	cat > "$dir/nginx.conf" <<CONF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 256; }
+http {
+	client_body_temp_path $dir/tmp/body;
+	fastcgi_temp_path $dir/tmp/fastcgi;
+	proxy_temp_path $dir/tmp/proxy;
+	uwsgi_temp_path $dir/tmp/uwsgi;
+	scgi_temp_path $dir/tmp/scgi;
+	include $dir/cloudfunc.conf;
+}
+CONF
+	nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' \
+		2>> "$dir/error.log" &
+	echo $! > "$dir/pid"
+	wait_port "$2" || { cat "$dir/error.log" >&2; fail "nginx did not start"; }
+}
+
+nginx_stop() {
+	local pid
+	pid=$(cat "$T/nginx-$1/pid" 2>/dev/null) || return 0
+	kill -QUIT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$T/nginx-$1/pid"
+}
+
+# Starts lighttpd with one of the shipped conf/lighttpd files:
+# lighttpd_start NAME PORT CONF_FILE [responder conf]
+lighttpd_start() {
+	local dir="$T/lighttpd-$1"
+	mkdir -p "$dir/www"
+	sed -e "s#/run/cloudfunc/cloudfunc.sock#$T/$1.sock#" \
+		-e "s#/run/cloudfunc/lighttpd.sock#$dir/spawned.sock#" \
+		-e "s#/usr/local/sbin/cloudfunc-fcgi -c /usr/local/etc/cloudfunc/cloudfunc.json#$BIN -c ${4:-/dev/null}#" \
+		"$SRC/conf/lighttpd/$3" > "$dir/cloudfunc.conf"
+	cat > "$dir/lighttpd.conf" <<CONF
+server.document-root = "$dir/www"
+server.bind = "127.0.0.1"
+server.port = $2
+server.errorlog = "$dir/error.log"
+include "$dir/cloudfunc.conf"
+CONF
+	lighttpd -D -f "$dir/lighttpd.conf" 2>> "$dir/error.log" &
+	echo $! > "$dir/pid"
+	wait_port "$2" || { cat "$dir/error.log" >&2; fail "lighttpd did not start"; }
+}
+
+lighttpd_stop() {
+	local pid i
+	pid=$(cat "$T/lighttpd-$1/pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$T/lighttpd-$1/pid"
+}
+
+wait_port() {
+	local i
+	for i in $(seq 1 100); do
+		ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# GETs a URL: http_get URL OUT [curl args...]; prints the status code,
+# with the body in OUT and the headers in OUT.headers.
+http_get() {
+	local url=$1 out=$2
+	shift 2
+	curl -sS --max-time 60 -o "$out" -D "$out.headers" -w '%{http_code}' \
+		"$@" "$url"
+}
+
+# Checks a JSON error body: expect_error FILE CODE
+expect_error() {
+	jq -e --arg code "$2" '.success == false and .code == $code and
+		(.error | type == "string" and length > 0)' "$1" > /dev/null || {
+		say "body: $(cat "$1")"
+		fail "expected a JSON error with code $2"
+	}
+}
