@@ -69,6 +69,8 @@ if ! curl -sf --unix-socket "$ENGINE_SOCK" \
 	root=$(mktemp -d)
 	mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/proc" "$root/sys" \
 		"$root/dev"
+	# The engine gives a tmpfs the mode of the image's directory under it.
+	chmod 1777 "$root/tmp"
 	cp /bin/busybox "$root/bin/busybox"
 	for applet in $("$root/bin/busybox" --list); do
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"

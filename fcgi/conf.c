@@ -1,6 +1,7 @@
 /* The configuration: defaults, the JSON file, and its checks. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,10 @@ conf_free_function(struct conf_function *f)
 	free(f->name);
 	free(f->image);
 	conf_free_cmd(f->cmd);
+	conf_free_cmd(f->env);
 	free(f->network);
+	free(f->user);
+	free(f->content_type);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -94,6 +98,7 @@ conf_free(struct conf *c)
 	free(c->functions);
 	free(c->engine);
 	free(c->socket_path);
+	free(c->registry_auth_file);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -144,12 +149,23 @@ conf_add_function(struct conf *c, const char *name)
 	f = &c->functions[c->nfunctions];
 	memset(f, 0, sizeof(*f));
 	if (conf_set_string(&f->name, name) == -1 ||
-	    conf_set_string(&f->network, "none") == -1) {
+	    conf_set_string(&f->network, "none") == -1 ||
+	    conf_set_string(&f->user, "65534:65534") == -1 ||
+	    conf_set_string(&f->content_type, "application/octet-stream") == -1) {
 		conf_free_function(f);
 		return NULL;
 	}
 	f->timeout_ms = 30000;
+	f->memory_mb = 128;
+	f->cpus = 1.0;
+	f->pids = 64;
+	f->nofile = 1024;
+	f->tmp_mb = 16;
+	f->max_body_bytes = 1024 * 1024;
 	f->max_output_bytes = 1024 * 1024;
+	f->read_only = 1;
+	f->response = CONF_RESPONSE_JSON;
+	f->pull = CONF_PULL_MISSING;
 	c->nfunctions++;
 	return f;
 }
@@ -168,6 +184,8 @@ conf_add_seed(struct conf *c)
 	f->cmd = conf_copy_cmd(argv);
 	if (f->cmd == NULL || conf_set_string(&f->image, "busybox:latest") == -1)
 		return -1;
+	/* The seed runs a local image; a missing one is an error, not a pull. */
+	f->pull = CONF_PULL_NEVER;
 	return 0;
 }
 
@@ -206,6 +224,7 @@ conf_defaults(struct conf *c, char *err, size_t errlen)
 	err[0] = '\0';
 	c->engine_timeout_ms = 10000;
 	c->connect_timeout_ms = 1000;
+	c->pull_timeout_ms = 300000;
 	if (host == NULL || host[0] == '\0')
 		host = CONF_DEFAULT_ENGINE;
 	if (conf_set_engine(c, host, &ck, NULL) == -1 || conf_add_seed(c) == -1) {
@@ -218,6 +237,12 @@ conf_defaults(struct conf *c, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+const struct conf_function *
+conf_function_at(const struct conf *c, size_t i)
+{
+	return i < c->nfunctions ? &c->functions[i] : NULL;
 }
 
 const struct conf_function *
@@ -308,6 +333,63 @@ conf_get_cmd(json_object *val, const char *key, char ***out,
 	return 0;
 }
 
+/* Whether name can be an environment variable's name. */
+static int
+conf_valid_env_name(const char *name)
+{
+	size_t i;
+
+	if (name[0] == '\0' || (name[0] >= '0' && name[0] <= '9'))
+		return 0;
+	for (i = 0; name[i] != '\0'; i++)
+		if (!(name[i] >= 'a' && name[i] <= 'z') &&
+		    !(name[i] >= 'A' && name[i] <= 'Z') &&
+		    !(name[i] >= '0' && name[i] <= '9') && name[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* Reads an environment: an object of strings, kept as "KEY=value". */
+static int
+conf_get_env(json_object *val, const char *key, char ***out,
+    struct conf_check *ck)
+{
+	size_t n = 0, len;
+	char **env;
+
+	if (!json_object_is_type(val, json_type_object)) {
+		conf_problem(ck, key, "expected an object of strings");
+		return 0;
+	}
+	env = calloc((size_t)json_object_object_length(val) + 1, sizeof(*env));
+	if (env == NULL)
+		return -1;
+	json_object_object_foreach(val, name, v) {
+		if (!conf_valid_env_name(name) ||
+		    strncmp(name, "CLOUDFUNC_", 10) == 0) {
+			conf_problem(ck, key, "\"%s\" is not a variable name "
+			    "a function may set ([A-Za-z_][A-Za-z0-9_]*, not "
+			    "CLOUDFUNC_*)", name);
+			continue;
+		}
+		if (!json_object_is_type(v, json_type_string)) {
+			conf_problem(ck, key, "the value of \"%s\" is not a "
+			    "string", name);
+			continue;
+		}
+		len = strlen(name) + 1 + strlen(json_object_get_string(v)) + 1;
+		env[n] = malloc(len);
+		if (env[n] == NULL) {
+			conf_free_cmd(env);
+			return -1;
+		}
+		snprintf(env[n++], len, "%s=%s", name, json_object_get_string(v));
+	}
+	conf_free_cmd(*out);
+	*out = env;
+	return 0;
+}
+
 /* Whether a network name is one the engine could know: none, host, a name. */
 static int
 conf_valid_network(const char *s)
@@ -323,43 +405,183 @@ conf_valid_network(const char *s)
 	return i > 0 && i <= 128;
 }
 
+enum conf_kind {
+	CONF_STRING,
+	CONF_INT,
+	CONF_NUMBER,
+	CONF_BOOL,
+	CONF_ARGV,
+	CONF_ENV,
+	CONF_CHOICE
+};
+
+/* A key of a function: its type, where it goes, and what it may be. */
+struct conf_key {
+	const char	*name;
+	enum conf_kind	 kind;
+	size_t		 offset;
+	double		 min, max;
+	const char	*const *choices;	/* CONF_CHOICE, NULL-terminated */
+};
+
+static const char *const conf_responses[] = { "json", "raw", NULL };
+static const char *const conf_pulls[] = { "missing", "never", "always", NULL };
+
+#define CONF_AT(field)	offsetof(struct conf_function, field)
+
+static const struct conf_key conf_function_keys[] = {
+	{ "image", CONF_STRING, CONF_AT(image), 0, 0, NULL },
+	{ "cmd", CONF_ARGV, CONF_AT(cmd), 0, 0, NULL },
+	{ "env", CONF_ENV, CONF_AT(env), 0, 0, NULL },
+	{ "network", CONF_STRING, CONF_AT(network), 0, 0, NULL },
+	{ "user", CONF_STRING, CONF_AT(user), 0, 0, NULL },
+	{ "content_type", CONF_STRING, CONF_AT(content_type), 0, 0, NULL },
+	{ "timeout_ms", CONF_INT, CONF_AT(timeout_ms), 1, 3600000, NULL },
+	/* The engine refuses memory limits under 6 MB. */
+	{ "memory_mb", CONF_INT, CONF_AT(memory_mb), 6, 1048576, NULL },
+	{ "cpus", CONF_NUMBER, CONF_AT(cpus), 0.01, 1024, NULL },
+	{ "pids", CONF_INT, CONF_AT(pids), 1, 4194304, NULL },
+	{ "nofile", CONF_INT, CONF_AT(nofile), 16, 1048576, NULL },
+	{ "tmp_mb", CONF_INT, CONF_AT(tmp_mb), 0, 65536, NULL },
+	{ "max_body_bytes", CONF_INT, CONF_AT(max_body_bytes), 0,
+	    1073741824, NULL },
+	{ "max_output_bytes", CONF_INT, CONF_AT(max_output_bytes), 1,
+	    268435456, NULL },
+	{ "read_only", CONF_BOOL, CONF_AT(read_only), 0, 0, NULL },
+	{ "response", CONF_CHOICE, CONF_AT(response), 0, 0, conf_responses },
+	{ "pull", CONF_CHOICE, CONF_AT(pull), 0, 0, conf_pulls },
+};
+
+static void
+conf_list_keys(char *dst, size_t len)
+{
+	size_t i, used = 0;
+
+	dst[0] = '\0';
+	for (i = 0; i < sizeof(conf_function_keys) /
+	    sizeof(conf_function_keys[0]) && used < len; i++)
+		used += (size_t)snprintf(dst + used, len - used, "%s%s",
+		    i ? ", " : "", conf_function_keys[i].name);
+}
+
+static int
+conf_get_choice(json_object *val, const struct conf_key *k, const char *key,
+    int *out, struct conf_check *ck)
+{
+	const char *s = json_object_get_string(val);
+	int i;
+
+	for (i = 0; json_object_is_type(val, json_type_string) &&
+	    k->choices[i] != NULL; i++) {
+		if (strcmp(s, k->choices[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	conf_problem(ck, key, "expected \"%s\" or \"%s\"%s%s%s",
+	    k->choices[0], k->choices[1], k->choices[2] ? " or \"" : "",
+	    k->choices[2] ? k->choices[2] : "", k->choices[2] ? "\"" : "");
+	return 0;
+}
+
+static int
+conf_get_number(json_object *val, const struct conf_key *k, const char *key,
+    double *out, struct conf_check *ck)
+{
+	double v;
+
+	if (!json_object_is_type(val, json_type_double) &&
+	    !json_object_is_type(val, json_type_int)) {
+		conf_problem(ck, key, "expected a number from %g to %g",
+		    k->min, k->max);
+		return 0;
+	}
+	v = json_object_get_double(val);
+	if (!(v >= k->min && v <= k->max)) {
+		conf_problem(ck, key, "expected a number from %g to %g, got %s",
+		    k->min, k->max, json_object_to_json_string(val));
+		return 0;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Reads one key of a function into its field, as the table says. */
+static int
+conf_read_key(struct conf_function *f, const struct conf_key *k,
+    json_object *val, const char *key, struct conf_check *ck)
+{
+	char *field = (char *)f + k->offset;
+	const char *s;
+	int64_t v;
+
+	switch (k->kind) {
+	case CONF_ARGV:
+		return conf_get_cmd(val, key, (char ***)(void *)field, ck);
+	case CONF_ENV:
+		return conf_get_env(val, key, (char ***)(void *)field, ck);
+	case CONF_CHOICE:
+		return conf_get_choice(val, k, key, (int *)(void *)field, ck);
+	case CONF_NUMBER:
+		return conf_get_number(val, k, key, (double *)(void *)field, ck);
+	case CONF_INT:
+		if (conf_get_int(val, key, (int64_t)k->min, (int64_t)k->max,
+		    &v, ck))
+			*(long *)(void *)field = (long)v;
+		return 0;
+	case CONF_BOOL:
+		if (!json_object_is_type(val, json_type_boolean))
+			conf_problem(ck, key, "expected true or false");
+		else
+			*(int *)(void *)field = json_object_get_boolean(val);
+		return 0;
+	case CONF_STRING:
+		s = conf_get_string(val, key, ck);
+		if (s == NULL)
+			return 0;
+		return conf_set_string((char **)(void *)field, s);
+	}
+	return 0;
+}
+
 static int
 conf_read_function_key(struct conf_function *f, const char *name,
     json_object *val, const char *key, struct conf_check *ck)
 {
-	const char *s;
-	int64_t v;
+	size_t i, n = sizeof(conf_function_keys) / sizeof(conf_function_keys[0]);
+	char known[512];
 
-	if (strcmp(name, "cmd") == 0)
-		return conf_get_cmd(val, key, &f->cmd, ck);
+	for (i = 0; i < n; i++)
+		if (strcmp(name, conf_function_keys[i].name) == 0)
+			return conf_read_key(f, &conf_function_keys[i], val,
+			    key, ck);
+	conf_list_keys(known, sizeof(known));
+	conf_problem(ck, key, "unknown key (expected one of %s)", known);
+	return 0;
+}
 
-	if (strcmp(name, "timeout_ms") == 0) {
-		if (conf_get_int(val, key, 1, 3600000, &v, ck))
-			f->timeout_ms = (long)v;
-		return 0;
-	}
-	if (strcmp(name, "max_output_bytes") == 0) {
-		if (conf_get_int(val, key, 1, 64 * 1024 * 1024, &v, ck))
-			f->max_output_bytes = (size_t)v;
-		return 0;
-	}
+/* Checks what a single key cannot: values that depend on each other. */
+static void
+conf_check_function(const struct conf_function *f, struct conf_check *ck)
+{
+	char key[256];
 
-	if (strcmp(name, "image") != 0 && strcmp(name, "network") != 0) {
-		conf_problem(ck, key, "unknown key (expected image, cmd, "
-		    "network, timeout_ms or max_output_bytes)");
-		return 0;
-	}
-	s = conf_get_string(val, key, ck);
-	if (s == NULL)
-		return 0;
-	if (strcmp(name, "image") == 0)
-		return conf_set_string(&f->image, s);
-	if (!conf_valid_network(s)) {
+	snprintf(key, sizeof(key), "functions.%s.network", f->name);
+	if (!conf_valid_network(f->network))
 		conf_problem(ck, key, "expected \"none\" or a network name, "
-		    "got \"%s\"", s);
-		return 0;
-	}
-	return conf_set_string(&f->network, s);
+		    "got \"%s\"", f->network);
+	snprintf(key, sizeof(key), "functions.%s.image", f->name);
+	if (f->image == NULL)
+		conf_problem(ck, key, "missing: every function names an image");
+	else if (strspn(f->image, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/:@-") != strlen(f->image))
+		conf_problem(ck, key, "\"%s\" is not an image reference",
+		    f->image);
+	snprintf(key, sizeof(key), "functions.%s.user", f->name);
+	if (strspn(f->user, "0123456789:") != strlen(f->user) ||
+	    strchr(f->user, ':') == NULL)
+		conf_problem(ck, key, "expected numeric \"uid:gid\", got "
+		    "\"%s\"", f->user);
 }
 
 /* Reads one entry of "functions" over the defaults of a function. */
@@ -392,10 +614,7 @@ conf_read_function(struct conf *c, const char *name, json_object *obj,
 		if (conf_read_function_key(f, k, v, key, ck) == -1)
 			return -1;
 	}
-	if (f->image == NULL) {
-		snprintf(key, sizeof(key), "functions.%s.image", name);
-		conf_problem(ck, key, "missing: every function names an image");
-	}
+	conf_check_function(f, ck);
 	return 0;
 }
 
@@ -436,12 +655,21 @@ conf_read_top(struct conf *c, json_object *top, struct conf_check *ck)
 		} else if (strcmp(k, "engine_timeout_ms") == 0) {
 			if (conf_get_int(val, k, 100, 600000, &v, ck))
 				c->engine_timeout_ms = (long)v;
+		} else if (strcmp(k, "registry_auth_file") == 0) {
+			s = conf_get_string(val, k, ck);
+			if (s != NULL &&
+			    conf_set_string(&c->registry_auth_file, s) == -1)
+				return -1;
+		} else if (strcmp(k, "pull_timeout_ms") == 0) {
+			if (conf_get_int(val, k, 1000, 3600000, &v, ck))
+				c->pull_timeout_ms = (long)v;
 		} else if (strcmp(k, "connect_timeout_ms") == 0) {
 			if (conf_get_int(val, k, 10, 60000, &v, ck))
 				c->connect_timeout_ms = (long)v;
 		} else {
 			conf_problem(ck, k, "unknown key (expected engine, "
-			    "engine_timeout_ms, connect_timeout_ms or "
+			    "engine_timeout_ms, connect_timeout_ms, "
+			    "pull_timeout_ms, registry_auth_file or "
 			    "functions)");
 		}
 	}

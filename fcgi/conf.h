@@ -7,20 +7,49 @@
 #define CONF_SEED_FUNCTION	"spawnTestContainer"
 #define CONF_DEFAULT_ENGINE	"unix:///var/run/docker.sock"
 
+enum conf_response {
+	CONF_RESPONSE_JSON,	/* a JSON object with output, stderr, status */
+	CONF_RESPONSE_RAW	/* stdout byte for byte, status in headers */
+};
+
+enum conf_pull {
+	CONF_PULL_MISSING,	/* pull when the engine lacks the image */
+	CONF_PULL_NEVER,
+	CONF_PULL_ALWAYS
+};
+
+/*
+ * One function.  The isolation fields start locked down; the file may
+ * loosen them per function, a client never.
+ */
 struct conf_function {
 	char	 *name;
 	char	 *image;
 	char	**cmd;		/* NULL-terminated; NULL runs the image's own */
-	char	 *network;
-	long	  timeout_ms;	/* the whole run, start to last output */
-	size_t	  max_output_bytes;
+	char	**env;		/* "KEY=value", NULL-terminated, or NULL */
+	char	 *network;	/* "none", or a network the engine knows */
+	char	 *user;		/* "uid:gid" inside the container */
+	char	 *content_type;	/* of raw responses */
+	long	  timeout_ms;	/* the whole run, create to last output */
+	long	  memory_mb;	/* memory limit, swap included */
+	double	  cpus;		/* CPU quota, in cores */
+	long	  pids;		/* most processes at once */
+	long	  nofile;	/* most open files per process */
+	long	  tmp_mb;	/* size of the /tmp tmpfs; 0: none */
+	long	  max_body_bytes;
+	long	  max_output_bytes;
+	int	  read_only;	/* read-only root filesystem */
+	int	  response;	/* enum conf_response */
+	int	  pull;		/* enum conf_pull */
 };
 
 struct conf {
 	char	*engine;	/* unix:///path */
+	char	*registry_auth_file;	/* the docker CLI's "auths" format */
 	char	*socket_path;	/* the path part of engine */
 	long	 engine_timeout_ms;	/* any one engine call */
 	long	 connect_timeout_ms;
+	long	 pull_timeout_ms;	/* one image pull */
 	struct conf_function *functions;
 	size_t	 nfunctions;
 };
@@ -42,6 +71,9 @@ int	conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 /* The configured function of that name, or NULL. */
 const struct conf_function *conf_function(const struct conf *c,
 	    const char *name);
+
+/* The function at index i, in the order of the file; NULL past the end. */
+const struct conf_function *conf_function_at(const struct conf *c, size_t i);
 
 /* Whether name is a valid function name: [A-Za-z0-9_-]{1,64}. */
 int	conf_valid_name(const char *name);

@@ -1,5 +1,6 @@
 /* A client for the Docker Engine API over its Unix socket, through libcurl. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -215,7 +217,8 @@ engine_version_cmp(const char *a, const char *b)
 /* One request on the keep-alive handle; path is the full path. */
 static int
 engine_perform(struct engine *e, const char *method, const char *path,
-    const char *json, long timeout_ms, struct engine_error *err)
+    const char *json, const char *header, long timeout_ms,
+    struct engine_error *err)
 {
 	struct curl_slist *headers = NULL;
 	char url[1024];
@@ -241,12 +244,19 @@ engine_perform(struct engine *e, const char *method, const char *path,
 		headers = curl_slist_append(NULL,
 		    "Content-Type: application/json");
 		bad |= headers == NULL;
-		bad |= curl_easy_setopt(e->api, CURLOPT_HTTPHEADER, headers);
 		bad |= curl_easy_setopt(e->api, CURLOPT_POSTFIELDS,
 		    json ? json : "");
 	} else if (strcmp(method, "GET") != 0) {
 		bad |= curl_easy_setopt(e->api, CURLOPT_CUSTOMREQUEST, method);
 	}
+	if (header != NULL) {
+		struct curl_slist *more = curl_slist_append(headers, header);
+
+		bad |= more == NULL;
+		headers = more ? more : headers;
+	}
+	if (headers != NULL)
+		bad |= curl_easy_setopt(e->api, CURLOPT_HTTPHEADER, headers);
 	if (bad) {
 		curl_slist_free_all(headers);
 		engine_fail(err, ENGINE_FAULT_INTERNAL,
@@ -276,7 +286,7 @@ engine_ping(struct engine *e, int force, struct engine_error *err)
 	if (e->version[0] != '\0' && !force)
 		return 0;
 
-	status = engine_perform(e, "GET", "/_ping", NULL,
+	status = engine_perform(e, "GET", "/_ping", NULL, NULL,
 	    e->cfg->timeout_ms, err);
 	if (status == -1)
 		return -1;
@@ -306,8 +316,9 @@ engine_ping(struct engine *e, int force, struct engine_error *err)
 }
 
 int
-engine_call(struct engine *e, const char *method, const char *path,
-    const char *json, long timeout_ms, struct engine_error *err)
+engine_call_header(struct engine *e, const char *method, const char *path,
+    const char *json, const char *header, long timeout_ms,
+    struct engine_error *err)
 {
 	char full[1024];
 
@@ -316,7 +327,15 @@ engine_call(struct engine *e, const char *method, const char *path,
 	if (timeout_ms <= 0)
 		timeout_ms = e->cfg->timeout_ms;
 	snprintf(full, sizeof(full), "/v%s%s", e->version, path);
-	return engine_perform(e, method, full, json, timeout_ms, err);
+	return engine_perform(e, method, full, json, header, timeout_ms, err);
+}
+
+int
+engine_call(struct engine *e, const char *method, const char *path,
+    const char *json, long timeout_ms, struct engine_error *err)
+{
+	return engine_call_header(e, method, path, json, NULL, timeout_ms,
+	    err);
 }
 
 const char *
@@ -492,7 +511,9 @@ engine_attach(struct engine *e, const char *path, struct engine_error *err)
 	if (engine_ping(e, 0, err) == -1)
 		return NULL;
 	s = calloc(1, sizeof(*s));
-	if (s == NULL || (s->handle = curl_easy_init()) == NULL) {
+	if (s != NULL)
+		s->handle = curl_easy_init();
+	if (s == NULL || s->handle == NULL) {
 		free(s);
 		engine_fail(err, ENGINE_FAULT_INTERNAL, "out of memory");
 		return NULL;
@@ -533,11 +554,41 @@ fail:
 	return NULL;
 }
 
+int
+engine_stream_wait(struct engine_stream *s, int want_write, long timeout_ms,
+    struct engine_error *err)
+{
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	int n, ready = 0;
+
+	if (s->pending_off < s->pending_len)
+		return ENGINE_STREAM_READABLE;
+	if (want_write)
+		pfd.events |= POLLOUT;
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	n = poll(&pfd, 1, timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms);
+	if (n == -1 && errno == EINTR)
+		return 0;
+	if (n == -1) {
+		engine_fail(err, ENGINE_FAULT_INTERNAL,
+		    "poll on the attach stream: %s", strerror(errno));
+		return -1;
+	}
+	/* A hang-up or error is read as the end of the stream. */
+	if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+		ready |= ENGINE_STREAM_READABLE;
+	if (pfd.revents & POLLOUT)
+		ready |= ENGINE_STREAM_WRITABLE;
+	return ready;
+}
+
 long
 engine_stream_read(struct engine_stream *s, char *data, size_t len,
-    long timeout_ms, struct engine_error *err)
+    struct engine_error *err)
 {
-	size_t n;
+	size_t n, got;
+	CURLcode rc;
 
 	if (s->pending_off < s->pending_len) {
 		n = s->pending_len - s->pending_off;
@@ -547,8 +598,43 @@ engine_stream_read(struct engine_stream *s, char *data, size_t len,
 		s->pending_off += n;
 		return (long)n;
 	}
-	return engine_stream_recv(s, data, len, engine_now_ms() + timeout_ms,
-	    err);
+	rc = curl_easy_recv(s->handle, data, len, &got);
+	if (rc == CURLE_AGAIN)
+		return ENGINE_STREAM_AGAIN;
+	if (rc != CURLE_OK) {
+		engine_curl_fault(rc, "", "the attach stream", err);
+		return -1;
+	}
+	return (long)got;
+}
+
+long
+engine_stream_write(struct engine_stream *s, const char *data, size_t len,
+    struct engine_error *err)
+{
+	size_t sent = 0;
+	CURLcode rc;
+
+	rc = curl_easy_send(s->handle, data, len, &sent);
+	if (rc == CURLE_AGAIN)
+		return 0;
+	if (rc != CURLE_OK) {
+		engine_curl_fault(rc, "", "writing to the container's stdin",
+		    err);
+		return -1;
+	}
+	return (long)sent;
+}
+
+int
+engine_stream_close_write(struct engine_stream *s, struct engine_error *err)
+{
+	if (shutdown(s->fd, SHUT_WR) == -1) {
+		engine_fail(err, ENGINE_FAULT_UNAVAILABLE,
+		    "closing the container's stdin: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 void

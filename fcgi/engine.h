@@ -56,6 +56,14 @@ void	engine_free(struct engine *e);
 int	engine_call(struct engine *e, const char *method, const char *path,
 	    const char *json, long timeout_ms, struct engine_error *err);
 
+/*
+ * engine_call with one more request header ("Name: value"), or NULL.  The
+ * header is not kept after the call.
+ */
+int	engine_call_header(struct engine *e, const char *method,
+	    const char *path, const char *json, const char *header,
+	    long timeout_ms, struct engine_error *err);
+
 /* The body of the last reply, NUL-terminated; valid until the next call. */
 const struct buf *engine_body(const struct engine *e);
 
@@ -89,13 +97,36 @@ struct engine_stream;
 struct engine_stream *engine_attach(struct engine *e, const char *path,
 	    struct engine_error *err);
 
+#define ENGINE_STREAM_READABLE	1
+#define ENGINE_STREAM_WRITABLE	2
+#define ENGINE_STREAM_AGAIN	(-2)
+
 /*
- * Reads what the stream has, waiting at most timeout_ms.  Returns the
- * number of bytes read, 0 at the end of the stream, or -1 with err filled
- * (ENGINE_FAULT_TIMEOUT when nothing came in time).
+ * Waits until the stream has something to read or, with want_write, room
+ * to write, at most timeout_ms.  Returns a mask of ENGINE_STREAM_READABLE
+ * and ENGINE_STREAM_WRITABLE, 0 when the time passed, or -1 with err.
+ */
+int	engine_stream_wait(struct engine_stream *s, int want_write,
+	    long timeout_ms, struct engine_error *err);
+
+/*
+ * Reads what the stream has, without waiting.  Returns the number of bytes
+ * read, 0 at the end of the stream, ENGINE_STREAM_AGAIN when nothing is
+ * there yet, or -1 with err filled.
  */
 long	engine_stream_read(struct engine_stream *s, char *data, size_t len,
-	    long timeout_ms, struct engine_error *err);
+	    struct engine_error *err);
+
+/*
+ * Writes what the connection takes now, without waiting.  Returns the
+ * number of bytes written (0 when it is full), or -1 with err filled.
+ */
+long	engine_stream_write(struct engine_stream *s, const char *data,
+	    size_t len, struct engine_error *err);
+
+/* Ends the container's stdin; it reads end of file.  Returns 0 or -1. */
+int	engine_stream_close_write(struct engine_stream *s,
+	    struct engine_error *err);
 
 void	engine_stream_close(struct engine_stream *s);
 

@@ -13,9 +13,13 @@ static const struct {
 	[REPLY_OK] =			{ "ok", 200 },
 	[REPLY_NOT_FOUND] =		{ "not_found", 404 },
 	[REPLY_METHOD_NOT_ALLOWED] =	{ "method_not_allowed", 405 },
+	[REPLY_REQUEST_TIMEOUT] =	{ "request_timeout", 408 },
+	[REPLY_BODY_TOO_LARGE] =	{ "body_too_large", 413 },
 	[REPLY_FUNCTION_FAILED] =	{ "function_failed", 500 },
+	[REPLY_OUT_OF_MEMORY] =		{ "out_of_memory", 500 },
 	[REPLY_TIMEOUT] =		{ "timeout", 504 },
 	[REPLY_IMAGE_NOT_FOUND] =	{ "image_not_found", 502 },
+	[REPLY_IMAGE_PULL_FAILED] =	{ "image_pull_failed", 502 },
 	[REPLY_ENGINE_ERROR] =		{ "engine_error", 502 },
 	[REPLY_ENGINE_UNAVAILABLE] =	{ "engine_unavailable", 503 },
 	[REPLY_INTERNAL] =		{ "internal", 500 },
@@ -40,6 +44,8 @@ reply_reason(int status)
 	case 200: return "OK";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Payload Too Large";
 	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
@@ -116,18 +122,18 @@ reply_utf8(struct buf *dst, const char *data, size_t len)
 	return buf_append(dst, data + start, i - start);
 }
 
-/* Adds key: the run's stdout, trimmed and made valid UTF-8. */
+/* Adds key: data made valid UTF-8, trimmed of trailing newlines if asked. */
 static int
-reply_add_output(json_object *obj, const char *key,
-    const struct reply_output *out)
+reply_add_text(json_object *obj, const char *key, const char *data,
+    size_t len, int trim)
 {
 	json_object *str;
 	struct buf b;
-	size_t len;
 
 	buf_init(&b, 0);
-	len = reply_trim_newlines(out->stdout_data, out->stdout_len);
-	if (reply_utf8(&b, out->stdout_data, len) == -1) {
+	if (trim)
+		len = reply_trim_newlines(data, len);
+	if (reply_utf8(&b, data ? data : "", len) == -1) {
 		buf_free(&b);
 		return -1;
 	}
@@ -136,6 +142,31 @@ reply_add_output(json_object *obj, const char *key,
 	if (str == NULL)
 		return -1;
 	return json_object_object_add(obj, key, str);
+}
+
+/* Adds what a run produced: output always, the rest with detail. */
+static int
+reply_add_output(json_object *obj, const struct reply_output *out)
+{
+	int rc = 0;
+
+	rc |= reply_add_text(obj, "output", out->stdout_data, out->stdout_len,
+	    1);
+	if (out->detail)
+		rc |= reply_add_text(obj, "stderr", out->stderr_data,
+		    out->stderr_len, 0);
+	if (out->exit_code >= 0)
+		rc |= json_object_object_add(obj, "exit_code",
+		    json_object_new_int(out->exit_code));
+	else if (out->detail)
+		rc |= json_object_object_add(obj, "exit_code", NULL);
+	if (out->detail) {
+		rc |= json_object_object_add(obj, "duration_ms",
+		    json_object_new_int64(out->duration_ms));
+		rc |= json_object_object_add(obj, "truncated",
+		    json_object_new_boolean(out->truncated));
+	}
+	return rc;
 }
 
 /* Serialises obj into a string the caller frees, and releases obj. */
@@ -157,13 +188,20 @@ char *
 reply_success(const struct reply_output *out)
 {
 	json_object *obj;
+	int rc = 0;
 
 	obj = json_object_new_object();
 	if (obj == NULL)
 		return NULL;
-	if (json_object_object_add(obj, "success",
-	    json_object_new_boolean(1)) != 0 ||
-	    reply_add_output(obj, "output", out) != 0) {
+	rc |= json_object_object_add(obj, "success",
+	    json_object_new_boolean(1));
+	if (out->detail) {
+		rc |= reply_add_output(obj, out);
+	} else {
+		rc |= reply_add_text(obj, "output", out->stdout_data,
+		    out->stdout_len, 1);
+	}
+	if (rc != 0) {
 		json_object_put(obj);
 		return NULL;
 	}
@@ -184,14 +222,34 @@ reply_error(enum reply_code code, const char *message,
 	    json_object_new_boolean(0));
 	rc |= json_object_object_add(obj, "code",
 	    json_object_new_string(reply_code_name(code)));
-	rc |= json_object_object_add(obj, "error",
-	    json_object_new_string(message));
-	if (out != NULL) {
-		rc |= reply_add_output(obj, "output", out);
-		if (out->exit_code >= 0)
-			rc |= json_object_object_add(obj, "exit_code",
-			    json_object_new_int(out->exit_code));
+	rc |= reply_add_text(obj, "error", message, strlen(message), 0);
+	if (out != NULL)
+		rc |= reply_add_output(obj, out);
+	if (rc != 0) {
+		json_object_put(obj);
+		return NULL;
 	}
+	return reply_finish(obj);
+}
+
+char *
+reply_names(const char *const *names, size_t n)
+{
+	json_object *obj, *arr;
+	size_t i;
+	int rc = 0;
+
+	obj = json_object_new_object();
+	arr = json_object_new_array();
+	if (obj == NULL || arr == NULL) {
+		json_object_put(obj);
+		json_object_put(arr);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		rc |= json_object_array_add(arr, json_object_new_string(names[i]));
+	rc |= json_object_object_add(obj, "success", json_object_new_boolean(1));
+	rc |= json_object_object_add(obj, "functions", arr);
 	if (rc != 0) {
 		json_object_put(obj);
 		return NULL;

@@ -11,9 +11,13 @@ enum reply_code {
 	REPLY_OK,
 	REPLY_NOT_FOUND,
 	REPLY_METHOD_NOT_ALLOWED,
+	REPLY_REQUEST_TIMEOUT,
+	REPLY_BODY_TOO_LARGE,
 	REPLY_FUNCTION_FAILED,
+	REPLY_OUT_OF_MEMORY,
 	REPLY_TIMEOUT,
 	REPLY_IMAGE_NOT_FOUND,
+	REPLY_IMAGE_PULL_FAILED,
 	REPLY_ENGINE_ERROR,
 	REPLY_ENGINE_UNAVAILABLE,
 	REPLY_INTERNAL
@@ -32,22 +36,34 @@ const char *reply_reason(int status);
 struct reply_output {
 	const char	*stdout_data;
 	size_t		 stdout_len;
+	const char	*stderr_data;
+	size_t		 stderr_len;
 	int		 exit_code;	/* -1 when unknown */
+	long		 duration_ms;
+	int		 truncated;	/* stdout was cut at its cap */
+	int		 detail;	/* add stderr, duration, truncation */
 };
 
 /*
- * The body for a successful run: {"success":true,"output":"..."}.
- * Returns a string the caller frees, or NULL when memory runs out.
+ * The body for a successful run: {"success":true,"output":"..."}, and with
+ * out->detail also stderr, exit_code, duration_ms and truncated.  Returns a
+ * string the caller frees, or NULL when memory runs out.
  */
 char	*reply_success(const struct reply_output *out);
 
 /*
  * The body for a failure: {"success":false,"code":...,"error":...}, with
- * the output and exit code when out is not NULL.  Returns a string the
- * caller frees, or NULL when memory runs out.
+ * what the run produced when out is not NULL.  Returns a string the caller
+ * frees, or NULL when memory runs out.
  */
 char	*reply_error(enum reply_code code, const char *message,
 	    const struct reply_output *out);
+
+/*
+ * The body listing function names: {"success":true,"functions":[...]}.
+ * Returns a string the caller frees, or NULL when memory runs out.
+ */
+char	*reply_names(const char *const *names, size_t n);
 
 /*
  * Appends data to dst as valid UTF-8, each invalid byte replaced by U+FFFD,

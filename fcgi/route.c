@@ -67,9 +67,12 @@ route_raw_path(const struct route_params *p, char *dst, size_t len)
 	return route_decode(joined, dst, len);
 }
 
-/* The last non-empty segment of path, or "" for the root. */
-static const char *
-route_last_segment(char *path)
+/*
+ * Splits off the last non-empty segment of path: returns it, and cuts
+ * path before it.  Returns "" when there is none.
+ */
+static char *
+route_pop_segment(char *path)
 {
 	size_t n = strlen(path);
 
@@ -77,24 +80,44 @@ route_last_segment(char *path)
 		path[--n] = '\0';
 	while (n > 0 && path[n - 1] != '/')
 		n--;
+	if (n == 0)
+		return path;
+	path[n - 1] = '\0';
 	return path + n;
+}
+
+static int
+route_valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= 64 && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
 int
 route_resolve(const struct route_params *params, struct route *route)
 {
 	char scratch[ROUTE_MAX_PATH];
-	const char *last;
+	const char *last, *before;
 
 	route->kind = ROUTE_NONE;
 	route->path[0] = '\0';
+	route->name[0] = '\0';
 	if (route_raw_path(params, route->path, sizeof(route->path)) == -1)
 		return -1;
 
 	memcpy(scratch, route->path, sizeof(scratch));
-	last = route_last_segment(scratch);
-	if (strcmp(last, "spawnTestContainer") == 0)
+	last = route_pop_segment(scratch);
+	before = route_pop_segment(scratch);
+	if (strcmp(before, "functions") == 0 && route_valid_name(last)) {
+		route->kind = ROUTE_FUNCTION;
+		snprintf(route->name, sizeof(route->name), "%s", last);
+	} else if (strcmp(last, "spawnTestContainer") == 0) {
 		route->kind = ROUTE_SEED;
+	} else if (strcmp(last, "functions") == 0) {
+		route->kind = ROUTE_FUNCTIONS;
+	}
 	return 0;
 }
 
@@ -103,7 +126,10 @@ route_allow(enum route_kind kind)
 {
 	switch (kind) {
 	case ROUTE_SEED:
+	case ROUTE_FUNCTIONS:
 		return "GET, HEAD";
+	case ROUTE_FUNCTION:
+		return "GET, HEAD, POST";
 	default:
 		return "";
 	}
@@ -112,7 +138,9 @@ route_allow(enum route_kind kind)
 int
 route_method_allowed(enum route_kind kind, const char *method)
 {
-	if (kind == ROUTE_SEED)
-		return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return kind != ROUTE_NONE;
+	if (strcmp(method, "POST") == 0)
+		return kind == ROUTE_FUNCTION;
 	return 0;
 }

@@ -8,7 +8,9 @@
 
 enum route_kind {
 	ROUTE_NONE,		/* no endpoint: 404 */
-	ROUTE_SEED		/* GET /spawnTestContainer */
+	ROUTE_SEED,		/* GET /spawnTestContainer */
+	ROUTE_FUNCTIONS,	/* GET /functions: the list */
+	ROUTE_FUNCTION		/* GET or POST /functions/NAME */
 };
 
 /* The FastCGI params that carry the path; any of them may be NULL. */
@@ -22,12 +24,14 @@ struct route_params {
 struct route {
 	enum route_kind	 kind;
 	char		 path[ROUTE_MAX_PATH];	/* decoded, no query */
+	char		 name[65];	/* ROUTE_FUNCTION: the function asked */
 };
 
 /*
  * Finds the endpoint from the request's path.  The endpoint is matched on
  * the path's last segments, so that the service works at the root or under
- * any prefix (/api/spawnTestContainer).  Returns 0, or -1 when no path
+ * any prefix (/api/spawnTestContainer).  A function name is only checked
+ * for its form here, not for whether it is configured.  Returns 0, or -1 when no path
  * could be read at all (route->kind is then ROUTE_NONE).
  */
 int	route_resolve(const struct route_params *params, struct route *route);

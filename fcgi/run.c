@@ -1,4 +1,4 @@
-/* One function run: create, attach, start, read, wait, remove. */
+/* One function run: create, attach, start, feed stdin, read, wait, remove. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "image.h"
 #include "log.h"
 #include "run.h"
 #include "stream.h"
@@ -13,6 +14,9 @@
 #define RUN_REMOVE_TRIES	4
 /* Time the engine gets, past the function's limit, to report the exit. */
 #define RUN_WAIT_GRACE_MS	5000
+/* How often, and how far apart, to ask whether a 137 was the OOM killer. */
+#define RUN_OOM_TRIES		5
+#define RUN_OOM_PAUSE_MS	40
 
 /* State of one run, threaded through its phases. */
 struct run {
@@ -30,6 +34,14 @@ run_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+run_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }
 
 static int run_fail(struct run *r, enum reply_code code, const char *fmt,
@@ -96,77 +108,157 @@ run_result_free(struct run_result *res)
 	buf_free(&res->err);
 }
 
-static json_object *
-run_labels(const struct run_request *rq)
+/* json-c helpers that fold allocation failures into one flag. */
+static void
+run_add(json_object *obj, const char *key, json_object *val, int *bad)
 {
-	json_object *labels = json_object_new_object();
-
-	if (labels == NULL)
-		return NULL;
-	if (json_object_object_add(labels, RUN_LABEL_OWNER,
-	    json_object_new_string("cloudfunc")) != 0 ||
-	    json_object_object_add(labels, RUN_LABEL_INSTANCE,
-	    json_object_new_string(rq->instance)) != 0 ||
-	    json_object_object_add(labels, RUN_LABEL_FUNCTION,
-	    json_object_new_string(rq->fn->name)) != 0 ||
-	    json_object_object_add(labels, RUN_LABEL_REQUEST,
-	    json_object_new_string(rq->request_id)) != 0) {
-		json_object_put(labels);
-		return NULL;
+	if (val == NULL || json_object_object_add(obj, key, val) != 0) {
+		json_object_put(val);
+		*bad = 1;
 	}
-	return labels;
+}
+
+static void
+run_push(json_object *arr, json_object *val, int *bad)
+{
+	if (val == NULL || json_object_array_add(arr, val) != 0) {
+		json_object_put(val);
+		*bad = 1;
+	}
 }
 
 static json_object *
-run_cmd(char **cmd)
+run_strings(const char *const *v, int *bad)
 {
 	json_object *arr = json_object_new_array();
 	size_t i;
 
-	if (arr == NULL)
+	if (arr == NULL) {
+		*bad = 1;
 		return NULL;
-	for (i = 0; cmd[i] != NULL; i++) {
-		if (json_object_array_add(arr,
-		    json_object_new_string(cmd[i])) != 0) {
-			json_object_put(arr);
-			return NULL;
-		}
 	}
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		run_push(arr, json_object_new_string(v[i]), bad);
 	return arr;
+}
+
+static json_object *
+run_labels(const struct run_request *rq, int *bad)
+{
+	json_object *labels = json_object_new_object();
+
+	if (labels == NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	run_add(labels, RUN_LABEL_OWNER, json_object_new_string("cloudfunc"),
+	    bad);
+	run_add(labels, RUN_LABEL_INSTANCE, json_object_new_string(rq->instance),
+	    bad);
+	run_add(labels, RUN_LABEL_FUNCTION, json_object_new_string(rq->fn->name),
+	    bad);
+	run_add(labels, RUN_LABEL_REQUEST,
+	    json_object_new_string(rq->request_id), bad);
+	return labels;
+}
+
+/* The configured environment, then what the request adds. */
+static json_object *
+run_env(const struct run_request *rq, int *bad)
+{
+	json_object *env = run_strings((const char *const *)rq->fn->env, bad);
+	size_t i;
+
+	for (i = 0; env != NULL && rq->env != NULL && rq->env[i] != NULL; i++)
+		run_push(env, json_object_new_string(rq->env[i]), bad);
+	return env;
+}
+
+/* The locked-down host configuration, as the function allows it. */
+static json_object *
+run_host_config(const struct conf_function *fn, int *bad)
+{
+	json_object *host, *tmpfs, *ulimit, *ulimits;
+	char opts[96];
+
+	host = json_object_new_object();
+	if (host == NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	run_add(host, "NetworkMode", json_object_new_string(fn->network), bad);
+	run_add(host, "ReadonlyRootfs", json_object_new_boolean(fn->read_only),
+	    bad);
+	run_add(host, "CapDrop", run_strings((const char *const[]){ "ALL",
+	    NULL }, bad), bad);
+	run_add(host, "SecurityOpt", run_strings((const char *const[]){
+	    "no-new-privileges", NULL }, bad), bad);
+	run_add(host, "Memory", json_object_new_int64(fn->memory_mb << 20),
+	    bad);
+	run_add(host, "MemorySwap", json_object_new_int64(fn->memory_mb << 20),
+	    bad);
+	run_add(host, "NanoCpus", json_object_new_int64(
+	    (int64_t)(fn->cpus * 1e9)), bad);
+	run_add(host, "PidsLimit", json_object_new_int64(fn->pids), bad);
+	run_add(host, "Init", json_object_new_boolean(1), bad);
+
+	ulimit = json_object_new_object();
+	run_add(ulimit, "Name", json_object_new_string("nofile"), bad);
+	run_add(ulimit, "Soft", json_object_new_int64(fn->nofile), bad);
+	run_add(ulimit, "Hard", json_object_new_int64(fn->nofile), bad);
+	ulimits = json_object_new_array();
+	run_push(ulimits, ulimit, bad);
+	run_add(host, "Ulimits", ulimits, bad);
+
+	if (fn->tmp_mb > 0) {
+		snprintf(opts, sizeof(opts), "rw,nosuid,nodev,mode=1777,size=%ldm",
+		    fn->tmp_mb);
+		tmpfs = json_object_new_object();
+		run_add(tmpfs, "/tmp", json_object_new_string(opts), bad);
+		run_add(host, "Tmpfs", tmpfs, bad);
+	}
+	return host;
 }
 
 /* The body of the create call; returns a json-c object or NULL. */
 static json_object *
 run_create_body(const struct run_request *rq)
 {
-	json_object *body, *host;
-	int rc = 0;
+	const struct conf_function *fn = rq->fn;
+	json_object *body;
+	int bad = 0;
 
 	body = json_object_new_object();
-	host = json_object_new_object();
-	if (body == NULL || host == NULL) {
-		json_object_put(body);
-		json_object_put(host);
+	if (body == NULL)
 		return NULL;
-	}
-	rc |= json_object_object_add(host, "NetworkMode",
-	    json_object_new_string(rq->fn->network));
-	rc |= json_object_object_add(body, "Image",
-	    json_object_new_string(rq->fn->image));
-	if (rq->fn->cmd != NULL)
-		rc |= json_object_object_add(body, "Cmd", run_cmd(rq->fn->cmd));
-	rc |= json_object_object_add(body, "Tty", json_object_new_boolean(0));
-	rc |= json_object_object_add(body, "AttachStdout",
-	    json_object_new_boolean(1));
-	rc |= json_object_object_add(body, "AttachStderr",
-	    json_object_new_boolean(1));
-	rc |= json_object_object_add(body, "Labels", run_labels(rq));
-	rc |= json_object_object_add(body, "HostConfig", host);
-	if (rc != 0) {
+	run_add(body, "Image", json_object_new_string(fn->image), &bad);
+	if (fn->cmd != NULL)
+		run_add(body, "Cmd", run_strings((const char *const *)fn->cmd,
+		    &bad), &bad);
+	run_add(body, "Env", run_env(rq, &bad), &bad);
+	run_add(body, "User", json_object_new_string(fn->user), &bad);
+	run_add(body, "Tty", json_object_new_boolean(0), &bad);
+	run_add(body, "OpenStdin", json_object_new_boolean(1), &bad);
+	run_add(body, "StdinOnce", json_object_new_boolean(1), &bad);
+	run_add(body, "AttachStdin", json_object_new_boolean(1), &bad);
+	run_add(body, "AttachStdout", json_object_new_boolean(1), &bad);
+	run_add(body, "AttachStderr", json_object_new_boolean(1), &bad);
+	run_add(body, "Labels", run_labels(rq, &bad), &bad);
+	run_add(body, "HostConfig", run_host_config(fn, &bad), &bad);
+	if (bad) {
 		json_object_put(body);
 		return NULL;
 	}
 	return body;
+}
+
+/* Parses the last reply body; the caller puts the object. */
+static json_object *
+run_reply(struct run *r)
+{
+	const struct buf *b = engine_body(r->engine);
+
+	return json_tokener_parse(b->data ? b->data : "");
 }
 
 /* Reads a string member of the last reply body into dst. */
@@ -176,8 +268,7 @@ run_reply_string(struct run *r, const char *key, char *dst, size_t len)
 	json_object *obj, *val;
 	int rc = -1;
 
-	obj = json_tokener_parse(engine_body(r->engine)->data ?
-	    engine_body(r->engine)->data : "");
+	obj = run_reply(r);
 	if (json_object_object_get_ex(obj, key, &val) &&
 	    json_object_is_type(val, json_type_string) &&
 	    (size_t)json_object_get_string_len(val) < len) {
@@ -189,26 +280,63 @@ run_reply_string(struct run *r, const char *key, char *dst, size_t len)
 }
 
 static int
+run_pull(struct run *r)
+{
+	char msg[512];
+	int unavailable;
+
+	if (image_pull(r->engine, r->rq->fn->image,
+	    r->rq->conf->registry_auth_file, r->rq->conf->pull_timeout_ms,
+	    msg, sizeof(msg), &unavailable) == 0) {
+		r->res->pulled = 1;
+		return 0;
+	}
+	if (unavailable)
+		return run_fail(r, REPLY_ENGINE_UNAVAILABLE, "%s", msg);
+	return run_fail(r, REPLY_IMAGE_PULL_FAILED, "cannot pull image "
+	    "\"%s\": %s", r->rq->fn->image, msg);
+}
+
+/* Sends the create call; returns its HTTP status or -1. */
+static int
+run_post_create(struct run *r, json_object *body)
+{
+	const char *json;
+
+	json = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+	if (json == NULL)
+		return run_fail(r, REPLY_INTERNAL, "out of memory");
+	return engine_call(r->engine, "POST", "/containers/create", json, 0,
+	    &r->err);
+}
+
+static int
 run_create(struct run *r)
 {
+	const struct conf_function *fn = r->rq->fn;
 	json_object *body;
-	const char *json;
 	int status;
 
+	if (fn->pull == CONF_PULL_ALWAYS && run_pull(r) == -1)
+		return -1;
 	body = run_create_body(r->rq);
 	if (body == NULL)
 		return run_fail(r, REPLY_INTERNAL, "out of memory");
-	json = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
-	status = engine_call(r->engine, "POST", "/containers/create", json, 0,
-	    &r->err);
+	status = run_post_create(r, body);
+	if (status == 404 && fn->pull == CONF_PULL_MISSING && !r->res->pulled) {
+		if (run_pull(r) == -1) {
+			json_object_put(body);
+			return -1;
+		}
+		status = run_post_create(r, body);
+	}
 	json_object_put(body);
 
 	if (status == -1)
-		return run_engine_fault(r);
+		return r->res->code != REPLY_OK ? -1 : run_engine_fault(r);
 	if (status == 404)
 		return run_fail(r, REPLY_IMAGE_NOT_FOUND, "image \"%s\" is not "
-		    "on the engine: %s", r->rq->fn->image,
-		    engine_message(r->engine));
+		    "on the engine: %s", fn->image, engine_message(r->engine));
 	if (status != 201)
 		return run_engine_status(r, "create the container", status);
 	if (run_reply_string(r, "Id", r->res->container,
@@ -251,27 +379,74 @@ run_sink(enum stream_type type, const char *data, size_t len, void *arg)
 	return res->out.truncated ? -1 : 0;
 }
 
-/* Reads the attach stream to its end, within the function's time limit. */
-static int
-run_read(struct run *r, struct engine_stream *s)
+/* Where feeding stdin stands. */
+struct run_input {
+	const char	*data;
+	size_t		 left;
+	int		 open;	/* the write side is not closed yet */
+};
+
+/*
+ * Writes what the stream takes of stdin, and closes it after the last
+ * byte.  A container that exits without reading all of its input is not
+ * an error: whatever is left is dropped.
+ */
+static void
+run_feed(struct engine_stream *s, struct run_input *in)
 {
+	struct engine_error err;
+	long n;
+
+	if (in->left > 0) {
+		n = engine_stream_write(s, in->data, in->left, &err);
+		if (n == -1) {
+			in->left = 0;
+		} else {
+			in->data += n;
+			in->left -= (size_t)n;
+		}
+	}
+	if (in->left == 0) {
+		engine_stream_close_write(s, &err);
+		in->open = 0;
+	}
+}
+
+/*
+ * Feeds stdin and reads the attach stream to its end, within the
+ * function's time limit.  Returns 0 at the end of the stream or when the
+ * output reached its cap, else -1.
+ */
+static int
+run_exchange(struct run *r, struct engine_stream *s)
+{
+	struct run_input in = { r->rq->stdin_data, r->rq->stdin_len, 1 };
 	struct stream_parser p;
 	char chunk[16384];
-	long n;
+	int ready;
+	long n = ENGINE_STREAM_AGAIN;
 
 	stream_init(&p, run_sink, r->res);
 	for (;;) {
-		n = engine_stream_read(s, chunk, sizeof(chunk),
+		ready = engine_stream_wait(s, in.open,
 		    (long)(r->deadline - run_now_ms()), &r->err);
-		if (n == 0)
-			break;
-		if (n == -1 && r->err.kind == ENGINE_FAULT_TIMEOUT)
+		if (ready == -1)
+			return run_engine_fault(r);
+		if (ready == 0 && run_now_ms() >= r->deadline)
 			return run_fail(r, REPLY_TIMEOUT, "function \"%s\" "
 			    "passed its time limit of %ld ms and was killed",
 			    r->rq->fn->name, r->rq->fn->timeout_ms);
+		if (ready & ENGINE_STREAM_WRITABLE)
+			run_feed(s, &in);
+		if (!(ready & ENGINE_STREAM_READABLE))
+			continue;
+
+		n = engine_stream_read(s, chunk, sizeof(chunk), &r->err);
+		if (n == 0)
+			break;
 		if (n == -1)
 			return run_engine_fault(r);
-		if (stream_feed(&p, chunk, (size_t)n) == -1)
+		if (n > 0 && stream_feed(&p, chunk, (size_t)n) == -1)
 			break;
 	}
 
@@ -299,7 +474,7 @@ run_wait(struct run *r)
 	if (status != 200)
 		return run_engine_status(r, "report the exit status", status);
 
-	obj = json_tokener_parse(engine_body(r->engine)->data);
+	obj = run_reply(r);
 	if (json_object_object_get_ex(obj, "StatusCode", &code) &&
 	    json_object_is_type(code, json_type_int))
 		r->res->exit_code = json_object_get_int(code);
@@ -310,6 +485,31 @@ run_wait(struct run *r)
 	return 0;
 }
 
+/* Whether the engine says the container was killed for memory. */
+static int
+run_oom_killed(struct run *r)
+{
+	json_object *obj, *state, *oom;
+	struct engine_error err;
+	char path[128];
+	int i, killed = 0;
+
+	snprintf(path, sizeof(path), "/containers/%s/json", r->res->container);
+	/* The flag can be set a moment after the exit is reported. */
+	for (i = 0; i < RUN_OOM_TRIES && !killed; i++) {
+		if (i > 0)
+			run_sleep_ms(RUN_OOM_PAUSE_MS);
+		if (engine_call(r->engine, "GET", path, NULL, 0, &err) != 200)
+			break;
+		obj = run_reply(r);
+		if (json_object_object_get_ex(obj, "State", &state) &&
+		    json_object_object_get_ex(state, "OOMKilled", &oom))
+			killed = json_object_get_boolean(oom);
+		json_object_put(obj);
+	}
+	return killed;
+}
+
 /*
  * Removes the container, killing it if it still runs.  A busy engine
  * ("removal in progress") gets a few tries with growing pauses.
@@ -317,10 +517,10 @@ run_wait(struct run *r)
 static void
 run_remove(struct run *r)
 {
-	struct timespec pause = { 0, 50 * 1000000L };
 	struct engine_error err;
 	char path[128];
 	int status = -1, i;
+	long pause = 50;
 
 	snprintf(path, sizeof(path), "/containers/%s?force=1&v=1",
 	    r->res->container);
@@ -332,8 +532,8 @@ run_remove(struct run *r)
 		}
 		if (status == -1 && err.kind != ENGINE_FAULT_TIMEOUT)
 			break;
-		nanosleep(&pause, NULL);
-		pause.tv_nsec *= 2;
+		run_sleep_ms(pause);
+		pause *= 2;
 	}
 	log_warnx("remove container=%.12s request=%s: %s", r->res->container,
 	    r->rq->request_id, status == -1 ? err.message :
@@ -345,13 +545,12 @@ static int
 run_attached(struct run *r)
 {
 	struct engine_stream *s;
-	char path[160];
+	char path[192];
 	long long t0;
 	int rc;
 
-	snprintf(path, sizeof(path),
-	    "/containers/%s/attach?stream=1&stdout=1&stderr=1",
-	    r->res->container);
+	snprintf(path, sizeof(path), "/containers/%s/attach?stream=1&stdin=1"
+	    "&stdout=1&stderr=1", r->res->container);
 	s = engine_attach(r->engine, path, &r->err);
 	if (s == NULL)
 		return run_engine_fault(r);
@@ -360,11 +559,17 @@ run_attached(struct run *r)
 	rc = run_start(r);
 	r->res->ms_start = (long)(run_now_ms() - t0);
 	if (rc == 0)
-		rc = run_read(r, s);
+		rc = run_exchange(r, s);
 	engine_stream_close(s);
 	if (rc == -1 || r->res->out.truncated)
 		return rc;
-	return run_wait(r);
+	if (run_wait(r) == -1)
+		return -1;
+	if (r->res->exit_code == 137 && run_oom_killed(r))
+		return run_fail(r, REPLY_OUT_OF_MEMORY, "function \"%s\" was "
+		    "killed for passing its memory limit of %ld MB",
+		    r->rq->fn->name, r->rq->fn->memory_mb);
+	return 0;
 }
 
 int
@@ -375,16 +580,18 @@ run_function(struct engine *e, const struct run_request *rq,
 	long long t0, t1;
 
 	t0 = run_now_ms();
-	r.deadline = t0 + rq->fn->timeout_ms;
-	res->out.limit = rq->fn->max_output_bytes;
-	res->err.limit = rq->fn->max_output_bytes;
+	res->out.limit = (size_t)rq->fn->max_output_bytes;
+	res->err.limit = (size_t)rq->fn->max_output_bytes;
 
 	if (run_create(&r) == 0) {
 		t1 = run_now_ms();
 		res->ms_create = (long)(t1 - t0);
+		/* The limit is on the function, not on pulling its image. */
+		r.deadline = t1 + rq->fn->timeout_ms;
 		run_attached(&r);
 		res->ms_run = (long)(run_now_ms() - t1) - res->ms_start;
 	}
+	res->ms_total = (long)(run_now_ms() - t0);
 	if (res->container[0] != '\0') {
 		t1 = run_now_ms();
 		run_remove(&r);

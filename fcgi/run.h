@@ -1,4 +1,4 @@
-/* One function run: create, attach, start, read, wait, remove. */
+/* One function run: create, attach, start, feed stdin, read, wait, remove. */
 #ifndef CLOUDFUNC_RUN_H
 #define CLOUDFUNC_RUN_H
 
@@ -15,8 +15,12 @@
 
 struct run_request {
 	const struct conf_function *fn;
+	const struct conf *conf;
 	const char	*request_id;
 	const char	*instance;	/* this responder process */
+	const char *const *env;		/* "K=V" of the request, or NULL */
+	const char	*stdin_data;	/* the request body */
+	size_t		 stdin_len;
 };
 
 struct run_result {
@@ -27,7 +31,8 @@ struct run_result {
 	struct buf	 err;		/* stderr, up to the same cap */
 	int		 exit_code;	/* -1 until known */
 	int		 removed;	/* the container is known to be gone */
-	long		 ms_create, ms_start, ms_run, ms_remove;
+	int		 pulled;	/* the image was pulled for this run */
+	long		 ms_create, ms_start, ms_run, ms_remove, ms_total;
 };
 
 /* Prepares a result to receive one run; free with run_result_free(). */
@@ -37,7 +42,8 @@ void	run_result_free(struct run_result *res);
 /*
  * Runs rq->fn once in a new container and removes the container on every
  * path.  Returns 0 when the run finished with status 0, else -1; either
- * way res says what happened, with its code, message and output.
+ * way res says what happened, with its code, message and output.  Output
+ * cut at the function's cap (res->out.truncated) counts as finished.
  */
 int	run_function(struct engine *e, const struct run_request *rq,
 	    struct run_result *res);

@@ -10,7 +10,12 @@
 static struct reply_output
 output(const char *s, int exit_code)
 {
-	struct reply_output o = { s, strlen(s), exit_code };
+	struct reply_output o = {
+		.stdout_data = s,
+		.stdout_len = strlen(s),
+		.stderr_data = "",
+		.exit_code = exit_code,
+	};
 
 	return o;
 }
@@ -63,6 +68,42 @@ test_error(void)
 }
 
 static void
+test_detail(void)
+{
+	struct reply_output o = output("OUT\n", 0);
+	char *body;
+
+	o.stderr_data = "warn\n";
+	o.stderr_len = 5;
+	o.duration_ms = 41;
+	o.detail = 1;
+	body = reply_success(&o);
+	tap_streq(body, "{\"success\":true,\"output\":\"OUT\",\"stderr\":"
+	    "\"warn\\n\",\"exit_code\":0,\"duration_ms\":41,"
+	    "\"truncated\":false}", "a function's reply has every field");
+	free(body);
+
+	o.exit_code = -1;
+	o.truncated = 1;
+	body = reply_success(&o);
+	tap_ok(body != NULL && strstr(body, "\"exit_code\":null") != NULL &&
+	    strstr(body, "\"truncated\":true") != NULL,
+	    "an unknown exit code is null, truncation is said");
+	free(body);
+}
+
+static void
+test_names(void)
+{
+	const char *names[] = { "a", "spawnTestContainer" };
+	char *body = reply_names(names, 2);
+
+	tap_streq(body, "{\"success\":true,\"functions\":[\"a\","
+	    "\"spawnTestContainer\"]}", "the list of functions");
+	free(body);
+}
+
+static void
 test_statuses(void)
 {
 	tap_ok(reply_status(REPLY_NOT_FOUND) == 404, "not_found is 404");
@@ -75,6 +116,14 @@ test_statuses(void)
 	    "engine_unavailable is 503");
 	tap_ok(reply_status(REPLY_TIMEOUT) == 504, "timeout is 504");
 	tap_ok(reply_status(REPLY_INTERNAL) == 500, "internal is 500");
+	tap_ok(reply_status(REPLY_BODY_TOO_LARGE) == 413,
+	    "body_too_large is 413");
+	tap_ok(reply_status(REPLY_REQUEST_TIMEOUT) == 408,
+	    "request_timeout is 408");
+	tap_ok(reply_status(REPLY_OUT_OF_MEMORY) == 500,
+	    "out_of_memory is 500");
+	tap_ok(reply_status(REPLY_IMAGE_PULL_FAILED) == 502,
+	    "image_pull_failed is 502");
 	tap_streq(reply_code_name(REPLY_IMAGE_NOT_FOUND), "image_not_found",
 	    "codes have stable names");
 }
@@ -117,9 +166,12 @@ test_binary_output_is_json(void)
 
 	for (i = 0; i < 256; i++)
 		raw[i] = (char)i;
+	o = output("", 0);
 	o.stdout_data = raw;
 	o.stdout_len = sizeof(raw);
-	o.exit_code = 0;
+	o.stderr_data = raw;
+	o.stderr_len = sizeof(raw);
+	o.detail = 1;
 	body = reply_success(&o);
 	obj = body ? json_tokener_parse(body) : NULL;
 	tap_ok(obj != NULL, "every byte value still gives parseable JSON");
@@ -132,6 +184,8 @@ main(void)
 {
 	test_success();
 	test_error();
+	test_detail();
+	test_names();
 	test_statuses();
 	test_utf8();
 	test_binary_output_is_json();

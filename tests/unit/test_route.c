@@ -65,6 +65,32 @@ test_not_found(void)
 }
 
 static void
+test_functions(void)
+{
+	struct route_params p = { "/api/functions/up-per_2?x", NULL, NULL,
+	    NULL };
+	struct route r;
+
+	route_resolve(&p, &r);
+	tap_ok(r.kind == ROUTE_FUNCTION, "/functions/NAME under a prefix");
+	tap_streq(r.name, "up-per_2", "the function's name");
+	tap_ok(kind_of("/functions", NULL, NULL, NULL) == ROUTE_FUNCTIONS,
+	    "/functions lists");
+	tap_ok(kind_of("/functions/", NULL, NULL, NULL) == ROUTE_FUNCTIONS,
+	    "/functions/ lists too");
+	tap_ok(kind_of("/functions/a.b", NULL, NULL, NULL) == ROUTE_NONE,
+	    "a name outside [A-Za-z0-9_-] is no function");
+	tap_ok(kind_of("/functions/spawnTestContainer", NULL, NULL, NULL) ==
+	    ROUTE_FUNCTION, "the seed as a function");
+	tap_ok(kind_of("/functions/a/b", NULL, NULL, NULL) == ROUTE_NONE,
+	    "a segment after the name");
+	tap_ok(route_method_allowed(ROUTE_FUNCTION, "POST"),
+	    "POST runs a function");
+	tap_ok(!route_method_allowed(ROUTE_FUNCTIONS, "POST"),
+	    "POST does not list");
+}
+
+static void
 test_methods(void)
 {
 	tap_ok(route_method_allowed(ROUTE_SEED, "GET"), "GET is allowed");
@@ -79,6 +105,7 @@ main(void)
 	test_front_ends();
 	test_prefixes();
 	test_not_found();
+	test_functions();
 	test_methods();
 	return tap_done();
 }

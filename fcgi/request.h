@@ -1,0 +1,24 @@
+/* One FastCGI request: read it, route it, run it, answer it, log it. */
+#ifndef CLOUDFUNC_REQUEST_H
+#define CLOUDFUNC_REQUEST_H
+
+#include <fcgiapp.h>
+
+#include "conf.h"
+#include "engine.h"
+
+/* What every request of a process shares; read-only while serving. */
+struct request_context {
+	const struct conf	*conf;
+	const char		*instance;	/* this process, on labels */
+};
+
+/*
+ * Answers one accepted request, using the calling worker's engine client.
+ * Every request gets an answer (a JSON error when anything fails) and one
+ * log line; no container it made outlives it.
+ */
+void	request_serve(const struct request_context *ctx, struct engine *e,
+	    FCGX_Request *req);
+
+#endif
