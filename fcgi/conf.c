@@ -735,7 +735,11 @@ conf_parse(const char *text, struct conf_check *ck)
 		for (i = 0; i < end && i < len; i++)
 			if (text[i] == '\n')
 				line++;
-		if (obj == NULL)
+		if (obj == NULL &&
+		    json_tokener_get_error(tok) == json_tokener_continue)
+			conf_problem(ck, NULL, "line %zu: the file ends inside "
+			    "a JSON value", line);
+		else if (obj == NULL)
 			conf_problem(ck, NULL, "line %zu: invalid JSON: %s",
 			    line, json_tokener_error_desc(
 			    json_tokener_get_error(tok)));

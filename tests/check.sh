@@ -10,7 +10,8 @@ top=$(pwd)
 
 PACKAGES="autoconf automake make gcc pkg-config libfcgi-dev libfcgi-bin
 	libcurl4-openssl-dev libjson-c-dev docker.io busybox-static nginx-light
-	lighttpd spawn-fcgi jq curl iproute2 procps"
+	lighttpd spawn-fcgi jq curl iproute2 procps docker-registry apache2-utils
+	python3"
 
 install_missing() {
 	local missing="" p

@@ -236,3 +236,42 @@ expect_error() {
 		fail "expected a JSON error with code $2"
 	}
 }
+
+# Starts Debian's docker-registry on 127.0.0.1:PORT, with basic auth for
+# user "cf" (password "cf-secret"): registry_start PORT
+registry_start() {
+	local dir="$T/registry"
+	mkdir -p "$dir/data"
+	htpasswd -Bbn cf cf-secret > "$dir/htpasswd"
+	cat > "$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: 127.0.0.1:$1
+auth:
+  htpasswd:
+    realm: cloudfunc-test
+    path: $dir/htpasswd
+YAML
+	docker-registry serve "$dir/config.yml" >> "$dir/log" 2>&1 &
+	echo $! > "$dir/pid"
+	wait_port "$1" || { cat "$dir/log" >&2; fail "the registry did not start"; }
+}
+
+registry_stop() {
+	local pid
+	pid=$(cat "$T/registry/pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$T/registry/pid"
+}
+
+# Runs Debian's docker CLI against the private engine.
+engine_cli() {
+	DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$T/docker-cli" \
+		"$DOCKER_CLI" "$@"
+}

@@ -21,7 +21,7 @@ missing_prerequisite() {
 }
 
 [ "$(id -u)" = 0 ] || missing_prerequisite "dockerd needs root"
-for tool in dockerd nginx lighttpd spawn-fcgi jq curl ss; do
+for tool in dockerd nginx lighttpd spawn-fcgi jq curl ss docker-registry htpasswd python3; do
 	command -v "$tool" > /dev/null || missing_prerequisite "$tool not installed"
 done
 [ -x /bin/busybox ] || missing_prerequisite "busybox-static not installed"
@@ -51,6 +51,7 @@ scenario_teardown() {
 	for f in "$T"/lighttpd-*/pid; do
 		[ -e "$f" ] && lighttpd_stop "$(basename "$(dirname "$f")" | sed 's/^lighttpd-//')"
 	done
+	registry_stop
 	for f in "$T"/*.pid; do
 		[ -e "$f" ] && [ "$f" != "$T/engine.pid" ] &&
 			responder_stop "$(basename "$f" .pid)"
