@@ -32,12 +32,12 @@ nginx_port=$(free_port)
 nginx_start cf "$nginx_port"
 
 since=$(date +%s)
-mkdir -p "$T/out"
-seq 1 8 | xargs -P 8 -I{} curl -sS --max-time 90 -o "$T/out/{}" \
+mkdir -p "$T/pull-out"
+seq 1 8 | xargs -P 8 -I{} curl -sS --max-time 90 -o "$T/pull-out/{}" \
 	-w '%{http_code}\n' "http://127.0.0.1:$nginx_port/functions/pulled" > "$T/codes"
 [ "$(grep -c '^200$' "$T/codes")" = 8 ] ||
-	fail "8 first requests: $(sort "$T/codes" | uniq -c | tr '\n' ' ') $(cat "$T/out/1")"
-for f in "$T"/out/*; do
+	fail "8 first requests: $(sort "$T/codes" | uniq -c | tr '\n' ' ') $(cat "$T/pull-out/1")"
+for f in "$T"/pull-out/*; do
 	jq -e '.output == "pulled"' "$f" > /dev/null || fail "$(cat "$f")"
 done
 pulls=$(grep -c "pull image=$reg/cloudfunc/pulltest:1\$" "$T/cf.log")
