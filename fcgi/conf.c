@@ -225,6 +225,10 @@ conf_defaults(struct conf *c, char *err, size_t errlen)
 	c->engine_timeout_ms = 10000;
 	c->connect_timeout_ms = 1000;
 	c->pull_timeout_ms = 300000;
+	c->max_running = 16;
+	c->queue_ms = 2000;
+	c->sweep_interval_ms = 60000;
+	c->stop_grace_ms = 30000;
 	if (host == NULL || host[0] == '\0')
 		host = CONF_DEFAULT_ENGINE;
 	if (conf_set_engine(c, host, &ck, NULL) == -1 || conf_add_seed(c) == -1) {
@@ -447,6 +451,7 @@ static const struct conf_key conf_function_keys[] = {
 	    1073741824, NULL },
 	{ "max_output_bytes", CONF_INT, CONF_AT(max_output_bytes), 1,
 	    268435456, NULL },
+	{ "max_running", CONF_INT, CONF_AT(max_running), 0, 100000, NULL },
 	{ "read_only", CONF_BOOL, CONF_AT(read_only), 0, 0, NULL },
 	{ "response", CONF_CHOICE, CONF_AT(response), 0, 0, conf_responses },
 	{ "pull", CONF_CHOICE, CONF_AT(pull), 0, 0, conf_pulls },
@@ -638,13 +643,53 @@ conf_read_functions(struct conf *c, json_object *obj, struct conf_check *ck)
 	return 0;
 }
 
+/* Top-level limits, in the order they are documented. */
+static const struct {
+	const char	*name;
+	size_t		 offset;
+	long		 min, max;
+} conf_top_ints[] = {
+	{ "engine_timeout_ms", offsetof(struct conf, engine_timeout_ms),
+	    100, 600000 },
+	{ "connect_timeout_ms", offsetof(struct conf, connect_timeout_ms),
+	    10, 60000 },
+	{ "pull_timeout_ms", offsetof(struct conf, pull_timeout_ms),
+	    1000, 3600000 },
+	{ "max_running", offsetof(struct conf, max_running), 1, 100000 },
+	{ "queue_ms", offsetof(struct conf, queue_ms), 0, 600000 },
+	{ "sweep_interval_ms", offsetof(struct conf, sweep_interval_ms),
+	    1000, 86400000 },
+	{ "stop_grace_ms", offsetof(struct conf, stop_grace_ms), 0, 3600000 },
+};
+
+/* Reads a top-level integer key; returns 1 when name is one. */
+static int
+conf_read_top_int(struct conf *c, const char *name, json_object *val,
+    struct conf_check *ck)
+{
+	size_t i, n = sizeof(conf_top_ints) / sizeof(conf_top_ints[0]);
+	int64_t v;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(name, conf_top_ints[i].name) != 0)
+			continue;
+		if (conf_get_int(val, name, conf_top_ints[i].min,
+		    conf_top_ints[i].max, &v, ck))
+			*(long *)(void *)((char *)c + conf_top_ints[i].offset) =
+			    (long)v;
+		return 1;
+	}
+	return 0;
+}
+
 static int
 conf_read_top(struct conf *c, json_object *top, struct conf_check *ck)
 {
 	const char *s;
-	int64_t v;
 
 	json_object_object_foreach(top, k, val) {
+		if (conf_read_top_int(c, k, val, ck))
+			continue;
 		if (strcmp(k, "functions") == 0) {
 			if (conf_read_functions(c, val, ck) == -1)
 				return -1;
@@ -652,25 +697,17 @@ conf_read_top(struct conf *c, json_object *top, struct conf_check *ck)
 			s = conf_get_string(val, k, ck);
 			if (s != NULL && conf_set_engine(c, s, ck, k) == -1)
 				return -1;
-		} else if (strcmp(k, "engine_timeout_ms") == 0) {
-			if (conf_get_int(val, k, 100, 600000, &v, ck))
-				c->engine_timeout_ms = (long)v;
 		} else if (strcmp(k, "registry_auth_file") == 0) {
 			s = conf_get_string(val, k, ck);
 			if (s != NULL &&
 			    conf_set_string(&c->registry_auth_file, s) == -1)
 				return -1;
-		} else if (strcmp(k, "pull_timeout_ms") == 0) {
-			if (conf_get_int(val, k, 1000, 3600000, &v, ck))
-				c->pull_timeout_ms = (long)v;
-		} else if (strcmp(k, "connect_timeout_ms") == 0) {
-			if (conf_get_int(val, k, 10, 60000, &v, ck))
-				c->connect_timeout_ms = (long)v;
 		} else {
 			conf_problem(ck, k, "unknown key (expected engine, "
 			    "engine_timeout_ms, connect_timeout_ms, "
-			    "pull_timeout_ms, registry_auth_file or "
-			    "functions)");
+			    "pull_timeout_ms, max_running, queue_ms, "
+			    "sweep_interval_ms, stop_grace_ms, "
+			    "registry_auth_file or functions)");
 		}
 	}
 	return 0;

@@ -38,6 +38,7 @@ struct conf_function {
 	long	  tmp_mb;	/* size of the /tmp tmpfs; 0: none */
 	long	  max_body_bytes;
 	long	  max_output_bytes;
+	long	  max_running;	/* containers of this function at once; 0: any */
 	int	  read_only;	/* read-only root filesystem */
 	int	  response;	/* enum conf_response */
 	int	  pull;		/* enum conf_pull */
@@ -50,6 +51,10 @@ struct conf {
 	long	 engine_timeout_ms;	/* any one engine call */
 	long	 connect_timeout_ms;
 	long	 pull_timeout_ms;	/* one image pull */
+	long	 max_running;		/* containers at once, all functions */
+	long	 queue_ms;		/* wait for a free slot, then 503 busy */
+	long	 sweep_interval_ms;	/* look for orphans this often */
+	long	 stop_grace_ms;		/* runs may finish this long on stop */
 	struct conf_function *functions;
 	size_t	 nfunctions;
 };

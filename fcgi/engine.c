@@ -555,19 +555,23 @@ fail:
 }
 
 int
-engine_stream_wait(struct engine_stream *s, int want_write, long timeout_ms,
-    struct engine_error *err)
+engine_stream_wait(struct engine_stream *s, int want_write, int watch_fd,
+    long timeout_ms, struct engine_error *err)
 {
-	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = s->fd, .events = POLLIN },
+		{ .fd = watch_fd, .events = POLLIN },
+	};
 	int n, ready = 0;
 
 	if (s->pending_off < s->pending_len)
 		return ENGINE_STREAM_READABLE;
 	if (want_write)
-		pfd.events |= POLLOUT;
+		pfd[0].events |= POLLOUT;
 	if (timeout_ms < 0)
 		timeout_ms = 0;
-	n = poll(&pfd, 1, timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms);
+	n = poll(pfd, watch_fd >= 0 ? 2 : 1,
+	    timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms);
 	if (n == -1 && errno == EINTR)
 		return 0;
 	if (n == -1) {
@@ -576,10 +580,12 @@ engine_stream_wait(struct engine_stream *s, int want_write, long timeout_ms,
 		return -1;
 	}
 	/* A hang-up or error is read as the end of the stream. */
-	if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+	if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 		ready |= ENGINE_STREAM_READABLE;
-	if (pfd.revents & POLLOUT)
+	if (pfd[0].revents & POLLOUT)
 		ready |= ENGINE_STREAM_WRITABLE;
+	if (watch_fd >= 0 && pfd[1].revents != 0)
+		ready |= ENGINE_STREAM_WATCHED;
 	return ready;
 }
 

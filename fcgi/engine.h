@@ -99,15 +99,18 @@ struct engine_stream *engine_attach(struct engine *e, const char *path,
 
 #define ENGINE_STREAM_READABLE	1
 #define ENGINE_STREAM_WRITABLE	2
+#define ENGINE_STREAM_WATCHED	4
 #define ENGINE_STREAM_AGAIN	(-2)
 
 /*
  * Waits until the stream has something to read or, with want_write, room
- * to write, at most timeout_ms.  Returns a mask of ENGINE_STREAM_READABLE
- * and ENGINE_STREAM_WRITABLE, 0 when the time passed, or -1 with err.
+ * to write, or until watch_fd (when not -1) is readable or closed, at most
+ * timeout_ms.  Returns a mask of ENGINE_STREAM_READABLE,
+ * ENGINE_STREAM_WRITABLE and ENGINE_STREAM_WATCHED, 0 when the time
+ * passed, or -1 with err.
  */
 int	engine_stream_wait(struct engine_stream *s, int want_write,
-	    long timeout_ms, struct engine_error *err);
+	    int watch_fd, long timeout_ms, struct engine_error *err);
 
 /*
  * Reads what the stream has, without waiting.  Returns the number of bytes

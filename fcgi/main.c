@@ -1,17 +1,18 @@
 /* cloudfunc-fcgi: runs configured functions in containers, over FastCGI. */
-#include <limits.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "conf.h"
 #include "engine.h"
+#include "instance.h"
 #include "log.h"
 #include "server.h"
+#include "slots.h"
 
 #define MAIN_MAX_THREADS	256
 
@@ -108,20 +109,21 @@ parse_options(int argc, char **argv, struct options *o)
 	}
 }
 
-/* A name for this process that no other responder on the engine shares. */
+/* The backpressure limits, from the configuration. */
 static void
-make_instance(char *dst, size_t len)
+init_slots(const struct conf *conf)
 {
-	char host[HOST_NAME_MAX + 1] = "host";
-	unsigned char raw[4] = { 0 };
+	long *per_function;
+	size_t i;
 
-	gethostname(host, sizeof(host));
-	host[sizeof(host) - 1] = '\0';
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		log_warnx("getrandom failed; the instance name relies on the "
-		    "pid alone");
-	snprintf(dst, len, "%.32s-%ld-%02x%02x%02x%02x", host, (long)getpid(),
-	    raw[0], raw[1], raw[2], raw[3]);
+	per_function = calloc(conf->nfunctions + 1, sizeof(*per_function));
+	if (per_function == NULL)
+		log_fatalx("out of memory");
+	for (i = 0; i < conf->nfunctions; i++)
+		per_function[i] = conf_function_at(conf, i)->max_running;
+	if (slots_init(conf->max_running, per_function, conf->nfunctions) == -1)
+		log_fatalx("out of memory");
+	free(per_function);
 }
 
 static void
@@ -168,7 +170,7 @@ main(int argc, char **argv)
 	struct server_config sc;
 	struct options o;
 	struct conf conf;
-	char instance[96], err[512];
+	char err[512];
 	int fd, rc;
 
 	parse_options(argc, argv, &o);
@@ -189,15 +191,18 @@ main(int argc, char **argv)
 	fd = server_listen(o.listen, err, sizeof(err));
 	if (fd == -1)
 		log_fatalx("%s", err);
-	make_instance(instance, sizeof(instance));
+	if (instance_init() == -1)
+		log_fatalx("cannot announce this instance: %s", strerror(errno));
+	init_slots(&conf);
 	probe_engine(&conf);
 
 	sc.conf = &conf;
 	sc.listen_fd = fd;
 	sc.threads = o.threads;
-	sc.instance = instance;
+	sc.instance = instance_name();
 	rc = server_run(&sc);
 
+	slots_free();
 	conf_free(&conf);
 	engine_global_cleanup();
 	return rc == 0 ? 0 : 1;

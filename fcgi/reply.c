@@ -22,6 +22,10 @@ static const struct {
 	[REPLY_IMAGE_PULL_FAILED] =	{ "image_pull_failed", 502 },
 	[REPLY_ENGINE_ERROR] =		{ "engine_error", 502 },
 	[REPLY_ENGINE_UNAVAILABLE] =	{ "engine_unavailable", 503 },
+	[REPLY_BUSY] =			{ "busy", 503 },
+	[REPLY_SHUTTING_DOWN] =		{ "shutting_down", 503 },
+	/* Nobody reads it; nginx logs a closed client as 499. */
+	[REPLY_CLIENT_GONE] =		{ "client_gone", 499 },
 	[REPLY_INTERNAL] =		{ "internal", 500 },
 };
 
@@ -50,6 +54,7 @@ reply_reason(int status)
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
+	case 499: return "Client Closed Request";
 	default: return "Unknown";
 	}
 }

@@ -13,6 +13,7 @@
 #include "request.h"
 #include "route.h"
 #include "run.h"
+#include "slots.h"
 
 #define REQUEST_MAX_ID		64
 #define REQUEST_ENV_VARS	6
@@ -234,6 +235,36 @@ request_answer_run(struct exchange *x, int detail)
 		request_error(x, code, x->res.message, NULL);
 }
 
+static size_t
+request_fn_index(const struct exchange *x)
+{
+	return (size_t)(x->fn - x->ctx->conf->functions);
+}
+
+/*
+ * Waits for room to run, up to queue_ms.  Returns 0 with a slot taken, or
+ * -1 with a 503 answer set: busy, or stopping.
+ */
+static int
+request_take_slot(struct exchange *x)
+{
+	const struct conf *c = x->ctx->conf;
+	char message[256];
+
+	if (!atomic_load(x->ctx->stopping) &&
+	    slots_acquire(request_fn_index(x), c->queue_ms) == 0)
+		return 0;
+	if (atomic_load(x->ctx->stopping)) {
+		request_error(x, REPLY_SHUTTING_DOWN, "the responder is "
+		    "stopping; try again", NULL);
+		return -1;
+	}
+	snprintf(message, sizeof(message), "no room to run \"%s\" within "
+	    "%ld ms; try again", x->fn->name, c->queue_ms);
+	request_error(x, REPLY_BUSY, message, NULL);
+	return -1;
+}
+
 static void
 request_invoke(struct exchange *x, struct engine *e, int detail)
 {
@@ -249,10 +280,15 @@ request_invoke(struct exchange *x, struct engine *e, int detail)
 
 	if (request_read_body(x) == -1)
 		return;
+	if (request_take_slot(x) == -1)
+		return;
 	request_env(x, vars, env);
 	rq.stdin_data = x->input.data ? x->input.data : "";
 	rq.stdin_len = x->input.len;
+	rq.client_fd = x->req->ipcFd;
+	rq.cancel = x->ctx->cancel;
 	run_function(e, &rq, &x->res);
+	slots_release(request_fn_index(x));
 	request_answer_run(x, detail);
 }
 
@@ -321,6 +357,8 @@ request_extra_headers(const struct exchange *x, char *dst, size_t len)
 	dst[0] = '\0';
 	if (x->code == REPLY_METHOD_NOT_ALLOWED)
 		snprintf(dst, len, "Allow: %s\r\n", route_allow(x->route.kind));
+	else if (x->code == REPLY_BUSY || x->code == REPLY_SHUTTING_DOWN)
+		snprintf(dst, len, "Retry-After: 1\r\n");
 	else if (x->raw)
 		snprintf(dst, len, "X-Cloudfunc-Exit-Code: %d\r\n"
 		    "X-Cloudfunc-Truncated: %s\r\n", x->res.exit_code,

@@ -2,6 +2,8 @@
 #ifndef CLOUDFUNC_REQUEST_H
 #define CLOUDFUNC_REQUEST_H
 
+#include <stdatomic.h>
+
 #include <fcgiapp.h>
 
 #include "conf.h"
@@ -11,6 +13,8 @@
 struct request_context {
 	const struct conf	*conf;
 	const char		*instance;	/* this process, on labels */
+	const atomic_int	*stopping;	/* set: take no new runs */
+	const atomic_int	*cancel;	/* set: cut runs short */
 };
 
 /*

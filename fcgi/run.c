@@ -1,15 +1,19 @@
 /* One function run: create, attach, start, feed stdin, read, wait, remove. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <json-c/json.h>
 
 #include "image.h"
+#include "instance.h"
 #include "log.h"
 #include "run.h"
 #include "stream.h"
+#include "sweep.h"
 
 #define RUN_REMOVE_TRIES	4
 /* Time the engine gets, past the function's limit, to report the exit. */
@@ -17,6 +21,10 @@
 /* How often, and how far apart, to ask whether a 137 was the OOM killer. */
 #define RUN_OOM_TRIES		5
 #define RUN_OOM_PAUSE_MS	40
+/* How often a run looks at its cancel flag while waiting for output. */
+#define RUN_SLICE_MS		200
+/* Past a container's own limits, when a sweep may take it for an orphan. */
+#define RUN_DEADLINE_SLACK_S	60
 
 /* State of one run, threaded through its phases. */
 struct run {
@@ -146,6 +154,8 @@ static json_object *
 run_labels(const struct run_request *rq, int *bad)
 {
 	json_object *labels = json_object_new_object();
+	long long deadline;
+	char when[32];
 
 	if (labels == NULL) {
 		*bad = 1;
@@ -159,6 +169,12 @@ run_labels(const struct run_request *rq, int *bad)
 	    bad);
 	run_add(labels, RUN_LABEL_REQUEST,
 	    json_object_new_string(rq->request_id), bad);
+	run_add(labels, RUN_LABEL_HOST, json_object_new_string(instance_host()),
+	    bad);
+	deadline = (long long)time(NULL) + rq->fn->timeout_ms / 1000 +
+	    2 * rq->conf->engine_timeout_ms / 1000 + RUN_DEADLINE_SLACK_S;
+	snprintf(when, sizeof(when), "%lld", deadline);
+	run_add(labels, RUN_LABEL_DEADLINE, json_object_new_string(when), bad);
 	return labels;
 }
 
@@ -413,6 +429,33 @@ run_feed(struct engine_stream *s, struct run_input *in)
 }
 
 /*
+ * Whether the client's connection to us was closed (or an abort arrived:
+ * the request's input was read whole, so nothing else may come).
+ */
+static int
+run_client_gone(struct run *r)
+{
+	char byte;
+	ssize_t n;
+
+	n = recv(r->rq->client_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	r->res->client_gone = 1;
+	return 1;
+}
+
+/* Fails the run when the responder is stopping past its grace period. */
+static int
+run_cut_short(struct run *r)
+{
+	if (r->rq->cancel == NULL || !atomic_load(r->rq->cancel))
+		return 0;
+	return run_fail(r, REPLY_SHUTTING_DOWN, "the responder is stopping; "
+	    "the run was cut short");
+}
+
+/*
  * Feeds stdin and reads the attach stream to its end, within the
  * function's time limit.  Returns 0 at the end of the stream or when the
  * output reached its cap, else -1.
@@ -424,18 +467,24 @@ run_exchange(struct run *r, struct engine_stream *s)
 	struct stream_parser p;
 	char chunk[16384];
 	int ready;
-	long n = ENGINE_STREAM_AGAIN;
+	long n = ENGINE_STREAM_AGAIN, left;
 
 	stream_init(&p, run_sink, r->res);
 	for (;;) {
-		ready = engine_stream_wait(s, in.open,
-		    (long)(r->deadline - run_now_ms()), &r->err);
+		if (run_cut_short(r) == -1)
+			return -1;
+		left = (long)(r->deadline - run_now_ms());
+		ready = engine_stream_wait(s, in.open, r->rq->client_fd,
+		    left < RUN_SLICE_MS ? left : RUN_SLICE_MS, &r->err);
 		if (ready == -1)
 			return run_engine_fault(r);
 		if (ready == 0 && run_now_ms() >= r->deadline)
 			return run_fail(r, REPLY_TIMEOUT, "function \"%s\" "
 			    "passed its time limit of %ld ms and was killed",
 			    r->rq->fn->name, r->rq->fn->timeout_ms);
+		if ((ready & ENGINE_STREAM_WATCHED) && run_client_gone(r))
+			return run_fail(r, REPLY_CLIENT_GONE, "the client went "
+			    "away; the run was stopped");
 		if (ready & ENGINE_STREAM_WRITABLE)
 			run_feed(s, &in);
 		if (!(ready & ENGINE_STREAM_READABLE))
@@ -535,9 +584,10 @@ run_remove(struct run *r)
 		run_sleep_ms(pause);
 		pause *= 2;
 	}
-	log_warnx("remove container=%.12s request=%s: %s", r->res->container,
-	    r->rq->request_id, status == -1 ? err.message :
+	log_warnx("remove container=%.12s request=%s: %s; left to the sweep",
+	    r->res->container, r->rq->request_id, status == -1 ? err.message :
 	    engine_message(r->engine));
+	sweep_defer(r->res->container);
 }
 
 /* The steps from attach to the exit status; the caller removes. */

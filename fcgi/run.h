@@ -2,6 +2,8 @@
 #ifndef CLOUDFUNC_RUN_H
 #define CLOUDFUNC_RUN_H
 
+#include <stdatomic.h>
+
 #include "buf.h"
 #include "conf.h"
 #include "engine.h"
@@ -12,6 +14,9 @@
 #define RUN_LABEL_INSTANCE	"cloudfunc.instance"
 #define RUN_LABEL_FUNCTION	"cloudfunc.function"
 #define RUN_LABEL_REQUEST	"cloudfunc.request"
+#define RUN_LABEL_HOST		"cloudfunc.host"
+/* Unix time after which no live request can still need the container. */
+#define RUN_LABEL_DEADLINE	"cloudfunc.deadline"
 
 struct run_request {
 	const struct conf_function *fn;
@@ -21,6 +26,8 @@ struct run_request {
 	const char *const *env;		/* "K=V" of the request, or NULL */
 	const char	*stdin_data;	/* the request body */
 	size_t		 stdin_len;
+	int		 client_fd;	/* watched: the client going away */
+	const atomic_int *cancel;	/* set: stop now, answer 503 */
 };
 
 struct run_result {
@@ -32,6 +39,7 @@ struct run_result {
 	int		 exit_code;	/* -1 until known */
 	int		 removed;	/* the container is known to be gone */
 	int		 pulled;	/* the image was pulled for this run */
+	int		 client_gone;	/* the run was cut short for it */
 	long		 ms_create, ms_start, ms_run, ms_remove, ms_total;
 };
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
@@ -14,11 +14,24 @@
 #include "log.h"
 #include "request.h"
 #include "server.h"
+#include "slots.h"
+#include "sweep.h"
 
 #define SERVER_BACKLOG		128
+/* How often the main thread looks at workers, signals and sweeps. */
+#define SERVER_TICK_MS		250
+/* How soon a failed removal is tried again. */
+#define SERVER_RETRY_SWEEP_MS	2000
 
-/* Workers still in their accept loop; the main thread watches it. */
-static atomic_int	workers_alive;
+/* Set once, by the main thread: stop taking requests; cut runs short. */
+static atomic_int	server_stopping;
+static atomic_int	server_cancel;
+
+enum worker_state {
+	WORKER_ACCEPTING,	/* waiting in accept: a signal may wake it */
+	WORKER_SERVING,
+	WORKER_DONE
+};
 
 struct worker {
 	const struct server_config *sc;
@@ -27,6 +40,7 @@ struct worker {
 	struct engine		*engine;
 	pthread_t		 thread;
 	int			 started;
+	atomic_int		 state;
 };
 
 int
@@ -64,15 +78,19 @@ server_worker(void *arg)
 
 	if (FCGX_InitRequest(&req, w->sc->listen_fd, 0) != 0) {
 		log_warnx("worker cannot initialise its FastCGI request");
-		atomic_fetch_sub(&workers_alive, 1);
+		atomic_store(&w->state, WORKER_DONE);
 		return NULL;
 	}
-	while (FCGX_Accept_r(&req) >= 0) {
+	while (!atomic_load(&server_stopping)) {
+		atomic_store(&w->state, WORKER_ACCEPTING);
+		if (FCGX_Accept_r(&req) < 0)
+			break;
+		atomic_store(&w->state, WORKER_SERVING);
 		request_serve(&w->ctx, w->engine, &req);
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);
-	atomic_fetch_sub(&workers_alive, 1);
+	atomic_store(&w->state, WORKER_DONE);
 	return NULL;
 }
 
@@ -86,6 +104,14 @@ server_free_workers(struct worker *workers, int n)
 	free(workers);
 }
 
+static void
+server_engine_config(const struct conf *c, struct engine_config *ecfg)
+{
+	ecfg->socket_path = c->socket_path;
+	ecfg->timeout_ms = c->engine_timeout_ms;
+	ecfg->connect_timeout_ms = c->connect_timeout_ms;
+}
+
 static int
 server_start_worker(const struct server_config *sc, struct worker *w, int i)
 {
@@ -94,18 +120,18 @@ server_start_worker(const struct server_config *sc, struct worker *w, int i)
 	w->sc = sc;
 	w->ctx.conf = sc->conf;
 	w->ctx.instance = sc->instance;
-	w->ecfg.socket_path = sc->conf->socket_path;
-	w->ecfg.timeout_ms = sc->conf->engine_timeout_ms;
-	w->ecfg.connect_timeout_ms = sc->conf->connect_timeout_ms;
+	w->ctx.stopping = &server_stopping;
+	w->ctx.cancel = &server_cancel;
+	server_engine_config(sc->conf, &w->ecfg);
 	w->engine = engine_new(&w->ecfg);
 	if (w->engine == NULL) {
 		log_warnx("worker %d: cannot create its engine client", i);
 		return -1;
 	}
-	atomic_fetch_add(&workers_alive, 1);
+	atomic_store(&w->state, WORKER_ACCEPTING);
 	rc = pthread_create(&w->thread, NULL, server_worker, w);
 	if (rc != 0) {
-		atomic_fetch_sub(&workers_alive, 1);
+		atomic_store(&w->state, WORKER_DONE);
 		errno = rc;
 		log_warn("worker %d: cannot start its thread", i);
 		return -1;
@@ -114,40 +140,160 @@ server_start_worker(const struct server_config *sc, struct worker *w, int i)
 	return 0;
 }
 
+/* Interrupts accept; does nothing else, and restarts no call. */
+static void
+server_wake(int sig)
+{
+	(void)sig;
+}
+
+/* Counts the workers that still run, waking those blocked in accept. */
+static int
+server_nudge(struct worker *workers, int n)
+{
+	int i, alive = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!workers[i].started ||
+		    atomic_load(&workers[i].state) == WORKER_DONE)
+			continue;
+		alive++;
+		if (atomic_load(&workers[i].state) == WORKER_ACCEPTING)
+			pthread_kill(workers[i].thread, SIGUSR1);
+	}
+	return alive;
+}
+
+static long long
+server_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sweeps for orphans when one is due: on schedule, or removals wait. */
+static void
+server_maybe_sweep(struct engine *e, const struct conf *c,
+    long long *next_ms)
+{
+	long long now = server_now_ms();
+	int removed;
+
+	if (now < *next_ms && !(sweep_pending() > 0 &&
+	    now + c->sweep_interval_ms - *next_ms >= SERVER_RETRY_SWEEP_MS))
+		return;
+	removed = sweep_run(e, 0);
+	if (removed > 0)
+		log_info("sweep: %d orphaned containers removed", removed);
+	*next_ms = server_now_ms() + c->sweep_interval_ms;
+}
+
 /*
- * Waits for SIGTERM or SIGINT (spawn-fcgi, lighttpd and systemd stop us
- * with them), or for every worker to have stopped on its own.
+ * Serves until SIGTERM or SIGINT (spawn-fcgi, lighttpd and systemd stop
+ * us with them) or until every worker stopped on its own, sweeping for
+ * orphans meanwhile.  Returns the signal, or 0.
  */
 static int
-server_wait_for_stop(const sigset_t *stop)
+server_wait_for_stop(const sigset_t *stop, struct worker *workers, int n,
+    struct engine *e, const struct conf *c)
 {
-	struct timespec tick = { 1, 0 };
+	struct timespec tick = { 0, SERVER_TICK_MS * 1000000L };
+	long long next_sweep = 0;
 	int sig;
 
-	while (atomic_load(&workers_alive) > 0) {
+	for (;;) {
+		if (e != NULL)
+			server_maybe_sweep(e, c, &next_sweep);
 		sig = sigtimedwait(stop, NULL, &tick);
 		if (sig > 0)
 			return sig;
+		if (server_nudge(workers, n) == 0)
+			return 0;
 	}
-	return 0;
+}
+
+/*
+ * Lets the requests in progress finish within the grace period, then cuts
+ * the rest short; returns when every worker has stopped.
+ */
+static void
+server_drain(struct worker *workers, int n, long grace_ms)
+{
+	struct timespec pause = { 0, 50 * 1000000L };
+	long long cut = server_now_ms() + grace_ms;
+
+	atomic_store(&server_stopping, 1);
+	slots_close();
+	FCGX_ShutdownPending();
+	while (server_nudge(workers, n) > 0) {
+		if (!atomic_load(&server_cancel) && server_now_ms() >= cut) {
+			log_warnx("grace period of %ld ms over: cutting the "
+			    "remaining runs short", grace_ms);
+			atomic_store(&server_cancel, 1);
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* Removes whatever this instance still owns; nothing of it runs now. */
+static void
+server_final_sweep(struct engine *e)
+{
+	int removed, i;
+
+	for (i = 0; e != NULL && i < 3; i++) {
+		removed = sweep_run(e, 1);
+		if (removed >= 0) {
+			if (removed > 0)
+				log_info("stop: %d containers removed", removed);
+			return;
+		}
+	}
+	log_warnx("stop: the engine could not be swept; a later instance "
+	    "will remove what this one left");
+}
+
+static int
+server_signals(sigset_t *stop)
+{
+	struct sigaction sa;
+
+	/* Only the main thread takes the stop signals; workers inherit this. */
+	sigemptyset(stop);
+	sigaddset(stop, SIGTERM);
+	sigaddset(stop, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, stop, NULL) != 0)
+		return -1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = server_wake;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGUSR1, &sa, NULL);
 }
 
 int
 server_run(const struct server_config *sc)
 {
+	struct engine_config ecfg;
 	struct worker *workers;
+	struct engine *sweeper;
 	sigset_t stop;
 	int i, started = 0, sig;
 
-	/* Only the main thread takes the stop signals; workers inherit this. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-
+	if (server_signals(&stop) == -1) {
+		log_warn("cannot set up signal handling");
+		return -1;
+	}
+	server_engine_config(sc->conf, &ecfg);
+	sweeper = engine_new(&ecfg);
+	if (sweeper == NULL)
+		log_warnx("no engine client for sweeps; orphans stay");
 	workers = calloc((size_t)sc->threads, sizeof(*workers));
 	if (workers == NULL) {
 		log_warn("cannot allocate %d workers", sc->threads);
+		engine_free(sweeper);
 		return -1;
 	}
 	for (i = 0; i < sc->threads; i++)
@@ -155,24 +301,27 @@ server_run(const struct server_config *sc)
 			started++;
 	if (started == 0) {
 		server_free_workers(workers, sc->threads);
+		engine_free(sweeper);
 		return -1;
 	}
 	log_info("serving with %d workers, engine %s, instance %s", started,
 	    sc->conf->engine, sc->instance);
 
-	sig = server_wait_for_stop(&stop);
+	sig = server_wait_for_stop(&stop, workers, sc->threads, sweeper,
+	    sc->conf);
 	if (sig > 0)
-		log_info("signal %d: finishing the requests in progress", sig);
+		log_info("signal %d: finishing the requests in progress "
+		    "(grace %ld ms)", sig, sc->conf->stop_grace_ms);
 	else
 		log_warnx("every worker stopped; exiting");
-
-	/* Wakes workers blocked in accept; those mid-request finish first. */
-	FCGX_ShutdownPending();
-	shutdown(sc->listen_fd, SHUT_RDWR);
+	server_drain(workers, sc->threads, sc->conf->stop_grace_ms);
 	for (i = 0; i < sc->threads; i++)
 		if (workers[i].started)
 			pthread_join(workers[i].thread, NULL);
+	server_final_sweep(sweeper);
+
 	server_free_workers(workers, sc->threads);
+	engine_free(sweeper);
 	log_info("stopped");
 	return sig > 0 ? 0 : -1;
 }

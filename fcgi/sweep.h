@@ -1,0 +1,25 @@
+/* Orphans: finding and removing containers that no live request owns. */
+#ifndef CLOUDFUNC_SWEEP_H
+#define CLOUDFUNC_SWEEP_H
+
+#include "engine.h"
+
+/*
+ * Remembers a container whose removal failed, for the next sweep.  Safe
+ * from any thread.
+ */
+void	sweep_defer(const char *id);
+
+/* How many deferred removals wait. */
+int	sweep_pending(void);
+
+/*
+ * Removes cloudfunc's containers that no live request owns: those of dead
+ * instances on this host, those past their deadline wherever they were
+ * made, the deferred ones, and with mine_too every one of this instance's
+ * (at stop, when no request is left).  Returns how many were removed, or
+ * -1 when the engine could not be asked.
+ */
+int	sweep_run(struct engine *e, int mine_too);
+
+#endif
