@@ -21,6 +21,7 @@
 /* How often, and how far apart, to ask whether a 137 was the OOM killer. */
 #define RUN_OOM_TRIES		5
 #define RUN_OOM_PAUSE_MS	40
+#define RUN_STATUS_SIGTERM	143
 /* How often a run looks at its cancel flag while waiting for output. */
 #define RUN_SLICE_MS		200
 /* Past a container's own limits, when a sweep may take it for an orphan. */
@@ -648,6 +649,14 @@ run_function(struct engine *e, const struct run_request *rq,
 		res->ms_remove = (long)(run_now_ms() - t1);
 	}
 
+	/*
+	 * The init process reports SIGTERM as 143: the engine shutting down
+	 * or an operator stopped the container, not the function itself.
+	 */
+	if (res->code == REPLY_OK && res->exit_code == RUN_STATUS_SIGTERM)
+		run_fail(&r, REPLY_ENGINE_ERROR, "the container of \"%s\" was "
+		    "stopped from outside (status 143, SIGTERM): the engine "
+		    "shut down or an operator stopped it", rq->fn->name);
 	if (res->code == REPLY_OK && res->exit_code != 0 &&
 	    !res->out.truncated)
 		run_fail(&r, REPLY_FUNCTION_FAILED, "function \"%s\" exited "

@@ -113,5 +113,6 @@ for scenario in "${scenarios[@]}"; do
 		while read -r id; do
 			engine_api DELETE "/containers/$id?force=1" > /dev/null 2>&1
 		done
+	[ -n "${CLOUDFUNC_KEEP:-}" ] && cp "$T"/*.log "$CLOUDFUNC_KEEP"/ 2>/dev/null
 	rm -f "$T"/*.log
 done
