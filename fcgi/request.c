@@ -332,13 +332,13 @@ request_dispatch(struct exchange *x, struct engine *e)
 	if (x->route.kind == ROUTE_NONE ||
 	    (x->route.kind == ROUTE_FUNCTION && x->fn == NULL)) {
 		snprintf(message, sizeof(message), x->route.kind == ROUTE_NONE ?
-		    "no endpoint at \"%s\"" : "no function at \"%s\"",
+		    "no endpoint at \"%.200s\"" : "no function at \"%.200s\"",
 		    x->route.path);
 		request_error(x, REPLY_NOT_FOUND, message, NULL);
 		return;
 	}
 	if (!route_method_allowed(x->route.kind, x->method)) {
-		snprintf(message, sizeof(message), "%s is not allowed here; "
+		snprintf(message, sizeof(message), "%.16s is not allowed here; "
 		    "use %s", x->method, route_allow(x->route.kind));
 		request_error(x, REPLY_METHOD_NOT_ALLOWED, message, NULL);
 		return;
@@ -407,14 +407,15 @@ request_log(const struct exchange *x, int sent)
 		snprintf(phases, sizeof(phases), " create_ms=%ld start_ms=%ld "
 		    "run_ms=%ld remove_ms=%ld", x->res.ms_create,
 		    x->res.ms_start, x->res.ms_run, x->res.ms_remove);
-	log_info("request id=%s method=%s path=\"%s\" function=%s "
+	log_info("request id=%s method=%.16s path=\"%.200s\" function=%s "
 	    "container=%.12s status=%d code=%s ms=%ld%s%s", x->id,
 	    x->method ? x->method : "-", x->route.path,
 	    x->fn ? x->fn->name : "-",
 	    x->res.container[0] ? x->res.container : "-", x->status,
 	    reply_code_name(x->code), ms, phases,
 	    sent ? "" : " client=gone");
-	if (x->status >= 500)
+	if (x->status >= 500 && x->code != REPLY_BUSY &&
+	    x->code != REPLY_SHUTTING_DOWN)
 		log_warnx("request id=%s failed: %s", x->id,
 		    x->res.message[0] ? x->res.message : reply_code_name(x->code));
 }

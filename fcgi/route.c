@@ -33,13 +33,17 @@ route_decode(const char *src, char *dst, size_t len)
 		if (c == '%') {
 			hi = route_hex(src[1]);
 			lo = hi == -1 ? -1 : route_hex(src[2]);
-			if (lo == -1 || (hi == 0 && lo == 0))
+			if (lo == -1 || (hi == 0 && lo == 0)) {
+				dst[o] = '\0';
 				return -1;
+			}
 			c = (char)(hi << 4 | lo);
 			src += 2;
 		}
-		if (o + 1 >= len)
+		if (o + 1 >= len) {
+			dst[o] = '\0';
 			return -1;
+		}
 		dst[o++] = c;
 	}
 	dst[o] = '\0';

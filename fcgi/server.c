@@ -147,9 +147,13 @@ server_wake(int sig)
 	(void)sig;
 }
 
-/* Counts the workers that still run, waking those blocked in accept. */
+/*
+ * Counts the workers that still run; with wake set, interrupts those
+ * blocked in accept (only when stopping: a signal that lands while a
+ * worker reads a request makes libfcgi drop it).
+ */
 static int
-server_nudge(struct worker *workers, int n)
+server_live_workers(struct worker *workers, int n, int wake)
 {
 	int i, alive = 0;
 
@@ -158,7 +162,7 @@ server_nudge(struct worker *workers, int n)
 		    atomic_load(&workers[i].state) == WORKER_DONE)
 			continue;
 		alive++;
-		if (atomic_load(&workers[i].state) == WORKER_ACCEPTING)
+		if (wake && atomic_load(&workers[i].state) == WORKER_ACCEPTING)
 			pthread_kill(workers[i].thread, SIGUSR1);
 	}
 	return alive;
@@ -209,7 +213,7 @@ server_wait_for_stop(const sigset_t *stop, struct worker *workers, int n,
 		sig = sigtimedwait(stop, NULL, &tick);
 		if (sig > 0)
 			return sig;
-		if (server_nudge(workers, n) == 0)
+		if (server_live_workers(workers, n, 0) == 0)
 			return 0;
 	}
 }
@@ -227,7 +231,7 @@ server_drain(struct worker *workers, int n, long grace_ms)
 	atomic_store(&server_stopping, 1);
 	slots_close();
 	FCGX_ShutdownPending();
-	while (server_nudge(workers, n) > 0) {
+	while (server_live_workers(workers, n, 1) > 0) {
 		if (!atomic_load(&server_cancel) && server_now_ms() >= cut) {
 			log_warnx("grace period of %ld ms over: cutting the "
 			    "remaining runs short", grace_ms);

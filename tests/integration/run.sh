@@ -56,6 +56,7 @@ scenario_teardown() {
 		[ -e "$f" ] && [ "$f" != "$T/engine.pid" ] &&
 			responder_stop "$(basename "$f" .pid)"
 	done
+	# responder_stop waits; what remains are helpers like fake engines.
 	if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
 		"$T"/*.log "$T"/lighttpd-*/error.log 2>/dev/null | grep -v engine.log; then
 		say "a sanitizer reported an error"
@@ -100,6 +101,7 @@ for scenario in "${scenarios[@]}"; do
 	ms=$(( ($(date +%s%N) - started) / 1000000 ))
 	if [ $status = 0 ]; then
 		echo "ok $n - $name (${ms} ms)"
+		[ -n "${CLOUDFUNC_VERBOSE:-}" ] && sed 's/^/# /; s/^# # /# /' "$log"
 	else
 		echo "not ok $n - $name"
 		sed 's/^/# /; s/^# # /# /' "$log" | tail -n 40

@@ -1,0 +1,50 @@
+# Faults the real engine will not produce on demand, from fake_engine.py:
+# error statuses, garbage, a stream cut inside a frame header, calls that
+# never answer, a removal that keeps failing.  Each gets its documented
+# JSON error within its time limit, and the responder keeps serving.
+python3 "$SRC/tests/integration/fake_engine.py" "$T/fake.sock" 2> "$T/fake.log" &
+echo $! > "$T/fake-engine.pid"
+for i in $(seq 1 50); do [ -S "$T/fake.sock" ] && break; sleep 0.1; done
+cat > "$T/cf.json" <<JSON
+{
+	"engine": "unix://$T/fake.sock",
+	"engine_timeout_ms": 1000,
+	"functions": {
+		"ok": { "image": "fault/ok" },
+		"create500": { "image": "fault/create-500" },
+		"garbage": { "image": "fault/create-garbage" },
+		"stall": { "image": "fault/create-stall" },
+		"cut": { "image": "fault/stream-cut" },
+		"waitstall": { "image": "fault/wait-stall", "timeout_ms": 1000 },
+		"nodelete": { "image": "fault/delete-500" }
+	}
+}
+JSON
+responder_start cf -c "$T/cf.json" -t 4
+client="python3 $SRC/tests/integration/fcgi_client.py $T/cf.sock"
+
+# expect FUNCTION STATUS CODE MAX_MS
+expect() {
+	local start ms out
+	start=$(date +%s%N)
+	out=$($client GET "/functions/$1" --timeout 30) || fail "$1: no answer"
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	grep -q "Status: $2" <<< "$out" || fail "$1: $out"
+	[ -z "$3" ] || grep -q "\"code\":\"$3\"" <<< "$out" || fail "$1: $out"
+	[ "$ms" -lt "$4" ] || fail "$1 took $ms ms"
+	say "$1: $(tail -n 1 <<< "$out" | cut -c1-160) ($ms ms)"
+}
+
+expect ok 200 "" 3000
+expect create500 502 engine_error 3000
+grep -q 'injected failure' <<< "$($client GET /functions/create500)" ||
+	fail "the engine's own message is not passed on"
+expect garbage 502 engine_error 3000
+expect stall 503 engine_unavailable 3000
+expect cut 502 engine_error 3000
+expect waitstall 503 engine_unavailable 9000
+expect nodelete 200 "" 5000
+grep -q 'left to the sweep' "$T/cf.log" || fail "the failed removal was not logged"
+expect ok 200 "" 3000
+kill "$(cat "$T/fake-engine.pid")" 2>/dev/null
+rm -f "$T/fake-engine.pid"
