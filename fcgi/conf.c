@@ -790,33 +790,51 @@ conf_parse(const char *text, struct conf_check *ck)
 	return obj;
 }
 
+/* Reads text over the defaults in c; problems go to ck. */
+static int
+conf_load_checked(struct conf *c, const char *text, struct conf_check *ck)
+{
+	json_object *top;
+	int rc = -1;
+
+	top = conf_parse(text, ck);
+	if (top == NULL)
+		return -1;
+	if (!json_object_is_type(top, json_type_object))
+		conf_problem(ck, NULL, "expected a JSON object at the top");
+	else if (conf_read_top(c, top, ck) == -1)
+		conf_problem(ck, NULL, "out of memory");
+	else if (ck->problems == 0)
+		rc = 0;
+	json_object_put(top);
+	return rc;
+}
+
+int
+conf_load_text(struct conf *c, const char *name, const char *text,
+    char *err, size_t errlen)
+{
+	struct conf_check ck = { name, err, errlen, 0 };
+
+	err[0] = '\0';
+	if (conf_load_checked(c, text, &ck) == -1) {
+		conf_free(c);
+		return -1;
+	}
+	return 0;
+}
+
 int
 conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
 	struct conf_check ck = { path, err, errlen, 0 };
-	json_object *top = NULL;
 	char *text;
 	int rc = -1;
 
 	err[0] = '\0';
 	text = conf_slurp(path, &ck);
-	if (text == NULL)
-		goto out;
-	top = conf_parse(text, &ck);
-	if (top == NULL)
-		goto out;
-	if (!json_object_is_type(top, json_type_object)) {
-		conf_problem(&ck, NULL, "expected a JSON object at the top");
-		goto out;
-	}
-	if (conf_read_top(c, top, &ck) == -1) {
-		conf_problem(&ck, NULL, "out of memory");
-		goto out;
-	}
-	if (ck.problems == 0)
-		rc = 0;
-out:
-	json_object_put(top);
+	if (text != NULL)
+		rc = conf_load_checked(c, text, &ck);
 	free(text);
 	if (rc == -1)
 		conf_free(c);

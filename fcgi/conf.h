@@ -73,6 +73,13 @@ int	conf_defaults(struct conf *c, char *err, size_t errlen);
  */
 int	conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 
+/*
+ * conf_load for a configuration already in memory: text is NUL-terminated,
+ * and name stands for the file in messages.
+ */
+int	conf_load_text(struct conf *c, const char *name, const char *text,
+	    char *err, size_t errlen);
+
 /* The configured function of that name, or NULL. */
 const struct conf_function *conf_function(const struct conf *c,
 	    const char *name);

@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it: installs what is missing (Debian
 # packages), builds with warnings as errors, runs `make check`, then builds
 # again under AddressSanitizer and UndefinedBehaviorSanitizer and runs
-# `make check` once more.  Ends with one line: N passed, N failed.
+# `make check` once more, and runs a few integration scenarios under
+# valgrind.  Ends with one line: N passed, N failed, N skipped.
 # Run as root: the integration tests start a private Docker engine.
 set -u
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ top=$(pwd)
 PACKAGES="autoconf automake make gcc pkg-config libfcgi-dev libfcgi-bin
 	libcurl4-openssl-dev libjson-c-dev docker.io busybox-static nginx-light
 	lighttpd spawn-fcgi jq curl iproute2 procps docker-registry apache2-utils
-	python3"
+	python3 clang libclang-rt-14-dev valgrind"
 
 install_missing() {
 	local missing="" p
@@ -44,17 +45,30 @@ build_and_check() {
 	) || { echo "== $name: build failed"; return 1; }
 	echo "== $name: make check"
 	(cd "build-$name" && make -s -j2 check) || true
-	cat "build-$name"/tests/unit/*.log "build-$name"/tests/integration/*.log \
-		2>/dev/null | grep -E '^(not ok|ok|# |Bail out)' | sed "s/^/[$name] /"
+	cat "build-$name"/tests/*/*.log 2>/dev/null | grep -E '^(not ok|ok|# |Bail out)' | sed "s/^/[$name] /"
+}
+
+# Runs a few integration scenarios with the release build's responder
+# under valgrind; a scenario fails on any error or definite leak.
+valgrind_check() {
+	echo "== valgrind: integration scenarios ${VALGRIND_SCENARIOS}"
+	top_srcdir=$top top_builddir=$top/build-release \
+		CLOUDFUNC_ONLY="$VALGRIND_SCENARIOS" \
+		RESPONDER_WRAPPER="/usr/bin/valgrind --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=30" \
+		bash tests/integration/run.sh > build-release/valgrind.tap 2>&1
+	sed 's/^/[valgrind] /' build-release/valgrind.tap |
+		grep -E '^\[valgrind\] (not ok|ok|# |Bail out)'
+	valgrind_passed=$(grep -c '^ok ' build-release/valgrind.tap)
+	valgrind_failed=$(grep -c -E '^(not ok|Bail out)' build-release/valgrind.tap)
 }
 
 # Counts the results that automake's TAP driver recorded in both builds.
 summarize() {
 	local results passed failed skipped
-	results=$(cat build-*/tests/unit/*.trs build-*/tests/integration/*.trs \
-		2>/dev/null | sed -n 's/^:test-result: //p')
-	passed=$(grep -c -E '^(PASS|XFAIL)' <<< "$results")
-	failed=$(grep -c -E '^(FAIL|XPASS|ERROR)' <<< "$results")
+	results=$(cat build-*/tests/*/*.trs 2>/dev/null |
+		sed -n 's/^:test-result: //p')
+	passed=$(( $(grep -c -E '^(PASS|XFAIL)' <<< "$results") + valgrind_passed ))
+	failed=$(( $(grep -c -E '^(FAIL|XPASS|ERROR)' <<< "$results") + valgrind_failed ))
 	skipped=$(grep -c '^SKIP' <<< "$results")
 	# A build that failed ran nothing, and that counts as a failure.
 	failed=$((failed + build_failures))
@@ -67,8 +81,15 @@ install_missing || exit 1
 [ "${CI:-}" = true ] && export CLOUDFUNC_REQUIRE_ENGINE=1
 
 build_failures=0
-build_and_check release || build_failures=$((build_failures + 1))
-san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-build_and_check sanitize CFLAGS="-g -O1 $san" LDFLAGS="$san" ||
+# The fuzzers build their own instrumented binaries: one pass is enough.
+CLOUDFUNC_FUZZ_SECONDS=0 build_and_check release ||
 	build_failures=$((build_failures + 1))
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+CLOUDFUNC_FUZZ_SECONDS=${CLOUDFUNC_FUZZ_SECONDS:-20} \
+	build_and_check sanitize CFLAGS="-g -O1 $san" LDFLAGS="$san" ||
+	build_failures=$((build_failures + 1))
+VALGRIND_SCENARIOS=${VALGRIND_SCENARIOS:-"t01 t04 t08 t13 t14"}
+valgrind_passed=0
+valgrind_failed=0
+[ -x build-release/fcgi/cloudfunc-fcgi ] && valgrind_check
 summarize

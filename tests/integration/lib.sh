@@ -128,7 +128,8 @@ responder_stop() {
 	local pid i
 	pid=$(cat "$T/$1.pid" 2>/dev/null) || return 0
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
+	# Under valgrind the leak check at exit takes a while.
+	for i in $(seq 1 400); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done

@@ -57,11 +57,13 @@ scenario_teardown() {
 			responder_stop "$(basename "$f" .pid)"
 	done
 	# responder_stop waits; what remains are helpers like fake engines.
-	if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-		"$T"/*.log "$T"/lighttpd-*/error.log 2>/dev/null | grep -v engine.log; then
-		say "a sanitizer reported an error"
-		grep -h -A 30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-			"$T"/*.log "$T"/lighttpd-*/error.log 2>/dev/null | head -n 60 >&2
+	# Findings of ASan, UBSan and valgrind, in the responders' logs.
+	local findings='ERROR: (Address|Leak)Sanitizer|runtime error:|ERROR SUMMARY: [1-9]|definitely lost: [1-9]'
+	if grep -l -E "$findings" "$T"/*.log "$T"/lighttpd-*/error.log \
+		2>/dev/null | grep -v engine.log; then
+		say "a sanitizer or valgrind reported an error"
+		grep -h -B 5 -A 30 -E "$findings" "$T"/*.log \
+			"$T"/lighttpd-*/error.log 2>/dev/null | head -n 80 >&2
 		status=1
 	fi
 	return $status
