@@ -102,6 +102,7 @@ sweep_reason(json_object *labels, int deferred_here, int mine_too)
 	return NULL;
 }
 
+/* Returns 0 when removed, 1 when another is removing it, -1 on failure. */
 static int
 sweep_remove(struct engine *e, const char *id)
 {
@@ -113,6 +114,12 @@ sweep_remove(struct engine *e, const char *id)
 	status = engine_call(e, "DELETE", path, NULL, 0, &err);
 	if (status == 204 || status == 404)
 		return 0;
+	/* Another instance's sweep got there first: it will be gone. */
+	if (status == 409 && strstr(engine_message(e), "in progress") != NULL) {
+		log_debug("sweep: container=%.12s is being removed already",
+		    id);
+		return 1;
+	}
 	log_warnx("sweep: cannot remove container=%.12s: %s", id,
 	    status == -1 ? err.message : engine_message(e));
 	return -1;
@@ -125,7 +132,7 @@ sweep_list(struct engine *e, json_object *list, int mine_too)
 	size_t i, n = json_object_array_length(list);
 	json_object *c, *id, *labels;
 	const char *why, *cid;
-	int removed = 0, was_deferred;
+	int removed = 0, was_deferred, rc;
 
 	for (i = 0; i < n; i++) {
 		c = json_object_array_get_idx(list, i);
@@ -137,10 +144,11 @@ sweep_list(struct engine *e, json_object *list, int mine_too)
 		why = sweep_reason(labels, was_deferred, mine_too);
 		if (why == NULL)
 			continue;
-		if (sweep_remove(e, cid) == -1) {
+		rc = sweep_remove(e, cid);
+		if (rc == -1)
 			sweep_defer(cid);
+		if (rc != 0)
 			continue;
-		}
 		log_info("sweep removed container=%.12s instance=%s "
 		    "function=%s request=%s reason=%s", cid,
 		    sweep_label(labels, RUN_LABEL_INSTANCE),

@@ -85,7 +85,7 @@ build_failures=0
 CLOUDFUNC_FUZZ_SECONDS=0 build_and_check release ||
 	build_failures=$((build_failures + 1))
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CLOUDFUNC_FUZZ_SECONDS=${CLOUDFUNC_FUZZ_SECONDS:-20} \
+CLOUDFUNC_SANITIZED=1 CLOUDFUNC_FUZZ_SECONDS=${CLOUDFUNC_FUZZ_SECONDS:-20} \
 	build_and_check sanitize CFLAGS="-g -O1 $san" LDFLAGS="$san" ||
 	build_failures=$((build_failures + 1))
 VALGRIND_SCENARIOS=${VALGRIND_SCENARIOS:-"t01 t04 t08 t13 t14"}

@@ -42,8 +42,10 @@ for i in $(seq 1 50); do
 done
 [ "$(engine_count_containers)" = 1 ] ||
 	fail "$(engine_count_containers) containers 5 s after the successor started"
-grep -c 'reason=dead-instance' "$T/successor.log" | grep -qx 4 ||
-	fail "the successor did not log 4 removals: $(cat "$T/successor.log")"
+# The successor, or the sibling's own periodic sweep, removed each once.
+removals=$(cat "$T/successor.log" "$T/sibling.log" | grep 'reason=dead-instance' |
+	grep -o 'container=[0-9a-f]*' | sort -u | wc -l)
+[ "$removals" = 4 ] || fail "$removals removals logged for 4 orphans"
 
 wait $sibling_client
 grep -q 'Status: 200' "$T/sibling.out" ||
