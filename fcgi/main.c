@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "instance.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "slots.h"
 
@@ -194,6 +195,8 @@ main(int argc, char **argv)
 	if (instance_init() == -1)
 		log_fatalx("cannot announce this instance: %s", strerror(errno));
 	init_slots(&conf);
+	if (metrics_init(&conf) == -1)
+		log_fatalx("out of memory");
 	probe_engine(&conf);
 
 	sc.conf = &conf;
@@ -203,6 +206,7 @@ main(int argc, char **argv)
 	rc = server_run(&sc);
 
 	slots_free();
+	metrics_free();
 	conf_free(&conf);
 	engine_global_cleanup();
 	return rc == 0 ? 0 : 1;

@@ -261,3 +261,36 @@ reply_names(const char *const *names, size_t n)
 	}
 	return reply_finish(obj);
 }
+
+char *
+reply_health(const char *api_version, const char *instance, long running)
+{
+	json_object *obj, *engine, *pool;
+	int rc = 0;
+
+	obj = json_object_new_object();
+	engine = json_object_new_object();
+	pool = json_object_new_object();
+	if (obj == NULL || engine == NULL || pool == NULL) {
+		json_object_put(obj);
+		json_object_put(engine);
+		json_object_put(pool);
+		return NULL;
+	}
+	rc |= json_object_object_add(engine, "api_version",
+	    json_object_new_string(api_version));
+	rc |= json_object_object_add(pool, "enabled",
+	    json_object_new_boolean(0));
+	rc |= json_object_object_add(obj, "success", json_object_new_boolean(1));
+	rc |= json_object_object_add(obj, "engine", engine);
+	rc |= json_object_object_add(obj, "instance",
+	    json_object_new_string(instance));
+	rc |= json_object_object_add(obj, "containers_running",
+	    json_object_new_int64(running));
+	rc |= json_object_object_add(obj, "pool", pool);
+	if (rc != 0) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return reply_finish(obj);
+}

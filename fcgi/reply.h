@@ -69,6 +69,14 @@ char	*reply_error(enum reply_code code, const char *message,
 char	*reply_names(const char *const *names, size_t n);
 
 /*
+ * The body of a healthy answer: {"success":true,"engine":{"api_version":
+ * ...},"instance":...,"containers_running":N,"pool":{...}}.  Returns a
+ * string the caller frees, or NULL when memory runs out.
+ */
+char	*reply_health(const char *api_version, const char *instance,
+	    long running);
+
+/*
  * Appends data to dst as valid UTF-8, each invalid byte replaced by U+FFFD,
  * so that any output can travel in a JSON string.  Returns 0 or -1 without
  * memory.

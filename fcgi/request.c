@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "request.h"
 #include "route.h"
@@ -32,7 +33,8 @@ struct exchange {
 	enum reply_code	 code;
 	char		*body;		/* owned; JSON unless raw is set */
 	size_t		 body_len;
-	int		 raw;		/* body is the function's stdout */
+	int		 raw;		/* body is not JSON */
+	const char	*content_type;	/* of a raw body */
 	struct run_result res;
 	long long	 started_ms;
 };
@@ -219,6 +221,7 @@ request_answer_run(struct exchange *x, int detail)
 		x->code = code;
 		x->status = reply_status(code);
 		x->raw = 1;
+		x->content_type = x->fn->content_type;
 		x->body = x->res.out.data;
 		x->body_len = x->res.out.len;
 		buf_init(&x->res.out, 0);
@@ -308,6 +311,44 @@ request_list(struct exchange *x)
 	free(names);
 }
 
+/* Cheap: asks the engine for its version, starts no container. */
+static void
+request_health(struct exchange *x, struct engine *e)
+{
+	struct engine_error err;
+	char message[600];
+
+	if (engine_ping(e, 1, &err) == -1) {
+		snprintf(message, sizeof(message), "%s", err.message);
+		request_error(x, err.kind == ENGINE_FAULT_PROTOCOL ?
+		    REPLY_ENGINE_ERROR : REPLY_ENGINE_UNAVAILABLE, message,
+		    NULL);
+		return;
+	}
+	request_json(x, 200, reply_health(engine_version(e),
+	    x->ctx->instance, slots_in_use()));
+}
+
+static void
+request_metrics(struct exchange *x)
+{
+	struct buf text;
+
+	buf_init(&text, 0);
+	if (metrics_write(&text, slots_in_use()) == -1 || text.data == NULL) {
+		buf_free(&text);
+		request_error(x, REPLY_INTERNAL, "out of memory", NULL);
+		return;
+	}
+	free(x->body);
+	x->code = REPLY_OK;
+	x->status = 200;
+	x->raw = 1;
+	x->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	x->body = text.data;
+	x->body_len = text.len;
+}
+
 static void
 request_dispatch(struct exchange *x, struct engine *e)
 {
@@ -344,10 +385,20 @@ request_dispatch(struct exchange *x, struct engine *e)
 		return;
 	}
 
-	if (x->route.kind == ROUTE_FUNCTIONS)
+	switch (x->route.kind) {
+	case ROUTE_FUNCTIONS:
 		request_list(x);
-	else
+		break;
+	case ROUTE_HEALTH:
+		request_health(x, e);
+		break;
+	case ROUTE_METRICS:
+		request_metrics(x);
+		break;
+	default:
 		request_invoke(x, e, x->route.kind == ROUTE_FUNCTION);
+		break;
+	}
 }
 
 /* The headers that only some answers carry. */
@@ -359,7 +410,7 @@ request_extra_headers(const struct exchange *x, char *dst, size_t len)
 		snprintf(dst, len, "Allow: %s\r\n", route_allow(x->route.kind));
 	else if (x->code == REPLY_BUSY || x->code == REPLY_SHUTTING_DOWN)
 		snprintf(dst, len, "Retry-After: 1\r\n");
-	else if (x->raw)
+	else if (x->raw && x->fn != NULL)
 		snprintf(dst, len, "X-Cloudfunc-Exit-Code: %d\r\n"
 		    "X-Cloudfunc-Truncated: %s\r\n", x->res.exit_code,
 		    x->res.out.truncated ? "true" : "false");
@@ -381,7 +432,7 @@ request_respond(struct exchange *x)
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n%s\r\n", x->status, reply_reason(x->status),
-	    x->raw ? x->fn->content_type : "application/json", x->body_len,
+	    x->raw ? x->content_type : "application/json", x->body_len,
 	    x->id, extra);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
@@ -427,6 +478,7 @@ request_serve(const struct request_context *ctx, struct engine *e,
 	struct exchange x;
 	int sent;
 
+	metrics_in_flight(1);
 	memset(&x, 0, sizeof(x));
 	x.ctx = ctx;
 	x.req = req;
@@ -441,6 +493,8 @@ request_serve(const struct request_context *ctx, struct engine *e,
 		request_error(&x, REPLY_INTERNAL, "out of memory", NULL);
 	sent = (x.body != NULL || x.raw) && request_respond(&x) == 0;
 	request_log(&x, sent);
+	metrics_request(x.fn, x.status);
+	metrics_in_flight(-1);
 
 	free(x.body);
 	buf_free(&x.input);

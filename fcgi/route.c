@@ -121,6 +121,10 @@ route_resolve(const struct route_params *params, struct route *route)
 		route->kind = ROUTE_SEED;
 	} else if (strcmp(last, "functions") == 0) {
 		route->kind = ROUTE_FUNCTIONS;
+	} else if (strcmp(last, "healthz") == 0) {
+		route->kind = ROUTE_HEALTH;
+	} else if (strcmp(last, "metrics") == 0) {
+		route->kind = ROUTE_METRICS;
 	}
 	return 0;
 }
@@ -131,6 +135,8 @@ route_allow(enum route_kind kind)
 	switch (kind) {
 	case ROUTE_SEED:
 	case ROUTE_FUNCTIONS:
+	case ROUTE_HEALTH:
+	case ROUTE_METRICS:
 		return "GET, HEAD";
 	case ROUTE_FUNCTION:
 		return "GET, HEAD, POST";

@@ -10,7 +10,9 @@ enum route_kind {
 	ROUTE_NONE,		/* no endpoint: 404 */
 	ROUTE_SEED,		/* GET /spawnTestContainer */
 	ROUTE_FUNCTIONS,	/* GET /functions: the list */
-	ROUTE_FUNCTION		/* GET or POST /functions/NAME */
+	ROUTE_FUNCTION,		/* GET or POST /functions/NAME */
+	ROUTE_HEALTH,		/* GET /healthz */
+	ROUTE_METRICS		/* GET /metrics */
 };
 
 /* The FastCGI params that carry the path; any of them may be NULL. */

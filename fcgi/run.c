@@ -11,6 +11,7 @@
 #include "image.h"
 #include "instance.h"
 #include "log.h"
+#include "metrics.h"
 #include "run.h"
 #include "stream.h"
 #include "sweep.h"
@@ -77,6 +78,7 @@ run_engine_fault(struct run *r)
 {
 	enum reply_code code;
 
+	metrics_engine_error(r->err.kind);
 	switch (r->err.kind) {
 	case ENGINE_FAULT_UNAVAILABLE:
 	case ENGINE_FAULT_TIMEOUT:
@@ -582,6 +584,7 @@ run_remove(struct run *r)
 		}
 		if (status == -1 && err.kind != ENGINE_FAULT_TIMEOUT)
 			break;
+		metrics_removal_retry();
 		run_sleep_ms(pause);
 		pause *= 2;
 	}
@@ -641,12 +644,16 @@ run_function(struct engine *e, const struct run_request *rq,
 		r.deadline = t1 + rq->fn->timeout_ms;
 		run_attached(&r);
 		res->ms_run = (long)(run_now_ms() - t1) - res->ms_start;
+		metrics_phase(METRICS_CREATE, res->ms_create);
+		metrics_phase(METRICS_START, res->ms_start);
+		metrics_phase(METRICS_RUN, res->ms_run);
 	}
 	res->ms_total = (long)(run_now_ms() - t0);
 	if (res->container[0] != '\0') {
 		t1 = run_now_ms();
 		run_remove(&r);
 		res->ms_remove = (long)(run_now_ms() - t1);
+		metrics_phase(METRICS_REMOVE, res->ms_remove);
 	}
 
 	/*

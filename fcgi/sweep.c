@@ -9,6 +9,7 @@
 
 #include "instance.h"
 #include "log.h"
+#include "metrics.h"
 #include "run.h"
 #include "sweep.h"
 
@@ -216,6 +217,7 @@ sweep_run(struct engine *e, int mine_too)
 	}
 	sweep_forget_gone(list, before, nbefore);
 	removed = sweep_list(e, list, mine_too);
+	metrics_swept(removed);
 	json_object_put(list);
 	pthread_mutex_unlock(&run_lock);
 	return removed;

@@ -21,7 +21,7 @@ missing_prerequisite() {
 }
 
 [ "$(id -u)" = 0 ] || missing_prerequisite "dockerd needs root"
-for tool in dockerd nginx lighttpd spawn-fcgi jq curl ss docker-registry htpasswd python3; do
+for tool in dockerd nginx lighttpd spawn-fcgi jq curl ss docker-registry htpasswd python3 promtool prometheus; do
 	command -v "$tool" > /dev/null || missing_prerequisite "$tool not installed"
 done
 [ -x /bin/busybox ] || missing_prerequisite "busybox-static not installed"
