@@ -98,6 +98,10 @@ conf_free(struct conf *c)
 	free(c->functions);
 	free(c->engine);
 	free(c->socket_path);
+	free(c->engine_url);
+	free(c->tls_ca);
+	free(c->tls_cert);
+	free(c->tls_key);
 	free(c->registry_auth_file);
 	memset(c, 0, sizeof(*c));
 }
@@ -194,15 +198,25 @@ static int
 conf_set_engine(struct conf *c, const char *addr, struct conf_check *ck,
     const char *key)
 {
-	static const char unix_scheme[] = "unix://";
 	const char *path;
 
-	if (strncmp(addr, unix_scheme, strlen(unix_scheme)) != 0) {
-		conf_problem(ck, key, "expected \"unix:///path/to/socket\", "
-		    "got \"%s\"", addr);
+	if (strncmp(addr, "tcp://", 6) == 0) {
+		if (addr[6] == '\0' || strchr(addr + 6, '/') != NULL ||
+		    strrchr(addr + 6, ':') == NULL) {
+			conf_problem(ck, key, "expected \"tcp://HOST:PORT\", "
+			    "got \"%s\"", addr);
+			return 0;
+		}
+		free(c->socket_path);
+		c->socket_path = NULL;
+		return conf_set_string(&c->engine, addr);
+	}
+	if (strncmp(addr, "unix://", 7) != 0) {
+		conf_problem(ck, key, "expected \"unix:///path/to/socket\" or "
+		    "\"tcp://HOST:PORT\", got \"%s\"", addr);
 		return 0;
 	}
-	path = addr + strlen(unix_scheme);
+	path = addr + 7;
 	if (path[0] != '/') {
 		conf_problem(ck, key, "the socket path in \"%s\" must be "
 		    "absolute", addr);
@@ -212,6 +226,83 @@ conf_set_engine(struct conf *c, const char *addr, struct conf_check *ck,
 	    conf_set_string(&c->socket_path, path) == -1)
 		return -1;
 	return 0;
+}
+
+/* TLS files from DOCKER_CERT_PATH, as the docker CLI finds them. */
+static int
+conf_tls_from_env(struct conf *c)
+{
+	const char *dir = getenv("DOCKER_CERT_PATH");
+	const char *verify = getenv("DOCKER_TLS_VERIFY");
+	const char *home = getenv("HOME");
+	char path[4200], base[4096];
+
+	if (c->tls_ca != NULL || c->tls_cert != NULL || c->tls_key != NULL)
+		return 0;
+	if ((dir == NULL || dir[0] == '\0') &&
+	    (verify == NULL || verify[0] == '\0'))
+		return 0;
+	if (dir != NULL && dir[0] != '\0')
+		snprintf(base, sizeof(base), "%s", dir);
+	else
+		snprintf(base, sizeof(base), "%s/.docker", home ? home : "");
+	snprintf(path, sizeof(path), "%s/ca.pem", base);
+	if (conf_set_string(&c->tls_ca, path) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/cert.pem", base);
+	if (conf_set_string(&c->tls_cert, path) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/key.pem", base);
+	return conf_set_string(&c->tls_key, path);
+}
+
+static void
+conf_check_readable(const char *file, const char *key, struct conf_check *ck)
+{
+	FILE *fp = fopen(file, "r");
+
+	if (fp == NULL)
+		conf_problem(ck, key, "cannot read \"%s\": %s", file,
+		    strerror(errno));
+	else
+		fclose(fp);
+}
+
+/*
+ * Settles how to reach the engine: the base URL, and for tcp:// either
+ * all three TLS files or an explicit allow_plain_tcp.
+ */
+static int
+conf_finish_engine(struct conf *c, struct conf_check *ck)
+{
+	char url[512];
+	int tls;
+
+	if (c->socket_path != NULL)
+		return conf_set_string(&c->engine_url, CONF_UNIX_URL);
+	if (conf_tls_from_env(c) == -1)
+		return -1;
+	tls = c->tls_ca != NULL || c->tls_cert != NULL || c->tls_key != NULL;
+	if (tls && (c->tls_ca == NULL || c->tls_cert == NULL ||
+	    c->tls_key == NULL)) {
+		conf_problem(ck, "tls_ca", "a TLS engine needs tls_ca, tls_cert "
+		    "and tls_key together");
+		return 0;
+	}
+	if (!tls && !c->allow_plain_tcp) {
+		conf_problem(ck, "engine", "%s has no TLS: set tls_ca, tls_cert "
+		    "and tls_key (or DOCKER_CERT_PATH), or allow_plain_tcp to "
+		    "speak to it unencrypted and unauthenticated", c->engine);
+		return 0;
+	}
+	if (tls) {
+		conf_check_readable(c->tls_ca, "tls_ca", ck);
+		conf_check_readable(c->tls_cert, "tls_cert", ck);
+		conf_check_readable(c->tls_key, "tls_key", ck);
+	}
+	snprintf(url, sizeof(url), "%s://%s", tls ? "https" : "http",
+	    c->engine + 6);
+	return conf_set_string(&c->engine_url, url);
 }
 
 int
@@ -231,7 +322,8 @@ conf_defaults(struct conf *c, char *err, size_t errlen)
 	c->stop_grace_ms = 30000;
 	if (host == NULL || host[0] == '\0')
 		host = CONF_DEFAULT_ENGINE;
-	if (conf_set_engine(c, host, &ck, NULL) == -1 || conf_add_seed(c) == -1) {
+	if (conf_set_engine(c, host, &ck, NULL) == -1 ||
+	    conf_finish_engine(c, &ck) == -1 || conf_add_seed(c) == -1) {
 		snprintf(err, errlen, "out of memory");
 		conf_free(c);
 		return -1;
@@ -682,6 +774,19 @@ conf_read_top_int(struct conf *c, const char *name, json_object *val,
 	return 0;
 }
 
+/* Where a TLS key of the file goes, or NULL for other keys. */
+static char **
+conf_tls_slot(struct conf *c, const char *key)
+{
+	if (strcmp(key, "tls_ca") == 0)
+		return &c->tls_ca;
+	if (strcmp(key, "tls_cert") == 0)
+		return &c->tls_cert;
+	if (strcmp(key, "tls_key") == 0)
+		return &c->tls_key;
+	return NULL;
+}
+
 static int
 conf_read_top(struct conf *c, json_object *top, struct conf_check *ck)
 {
@@ -697,6 +802,15 @@ conf_read_top(struct conf *c, json_object *top, struct conf_check *ck)
 			s = conf_get_string(val, k, ck);
 			if (s != NULL && conf_set_engine(c, s, ck, k) == -1)
 				return -1;
+		} else if (conf_tls_slot(c, k) != NULL) {
+			s = conf_get_string(val, k, ck);
+			if (s != NULL && conf_set_string(conf_tls_slot(c, k), s) == -1)
+				return -1;
+		} else if (strcmp(k, "allow_plain_tcp") == 0) {
+			if (!json_object_is_type(val, json_type_boolean))
+				conf_problem(ck, k, "expected true or false");
+			else
+				c->allow_plain_tcp = json_object_get_boolean(val);
 		} else if (strcmp(k, "registry_auth_file") == 0) {
 			s = conf_get_string(val, k, ck);
 			if (s != NULL &&
@@ -706,8 +820,9 @@ conf_read_top(struct conf *c, json_object *top, struct conf_check *ck)
 			conf_problem(ck, k, "unknown key (expected engine, "
 			    "engine_timeout_ms, connect_timeout_ms, "
 			    "pull_timeout_ms, max_running, queue_ms, "
-			    "sweep_interval_ms, stop_grace_ms, "
-			    "registry_auth_file or functions)");
+			    "sweep_interval_ms, stop_grace_ms, tls_ca, tls_cert, "
+			    "tls_key, allow_plain_tcp, registry_auth_file or "
+			    "functions)");
 		}
 	}
 	return 0;
@@ -802,7 +917,8 @@ conf_load_checked(struct conf *c, const char *text, struct conf_check *ck)
 		return -1;
 	if (!json_object_is_type(top, json_type_object))
 		conf_problem(ck, NULL, "expected a JSON object at the top");
-	else if (conf_read_top(c, top, ck) == -1)
+	else if (conf_read_top(c, top, ck) == -1 ||
+	    conf_finish_engine(c, ck) == -1)
 		conf_problem(ck, NULL, "out of memory");
 	else if (ck->problems == 0)
 		rc = 0;

@@ -6,6 +6,8 @@
 
 #define CONF_SEED_FUNCTION	"spawnTestContainer"
 #define CONF_DEFAULT_ENGINE	"unix:///var/run/docker.sock"
+/* Any host name will do over a Unix socket; the engine ignores it. */
+#define CONF_UNIX_URL		"http://docker"
 
 enum conf_response {
 	CONF_RESPONSE_JSON,	/* a JSON object with output, stderr, status */
@@ -45,9 +47,14 @@ struct conf_function {
 };
 
 struct conf {
-	char	*engine;	/* unix:///path */
+	char	*engine;	/* unix:///path or tcp://host:port */
 	char	*registry_auth_file;	/* the docker CLI's "auths" format */
-	char	*socket_path;	/* the path part of engine */
+	char	*socket_path;	/* unix://: the path part of engine */
+	char	*engine_url;	/* the base URL of every call */
+	char	*tls_ca;	/* tcp:// with TLS: files in PEM */
+	char	*tls_cert;
+	char	*tls_key;
+	int	 allow_plain_tcp;	/* tcp:// without TLS, if asked for */
 	long	 engine_timeout_ms;	/* any one engine call */
 	long	 connect_timeout_ms;
 	long	 pull_timeout_ms;	/* one image pull */
@@ -61,7 +68,8 @@ struct conf {
 
 /*
  * Fills c with the built-in defaults, which serve the seed function.  The
- * engine comes from DOCKER_HOST when set.  Returns 0, or -1 with a message
+ * engine comes from DOCKER_HOST when set, its TLS files from
+ * DOCKER_CERT_PATH and DOCKER_TLS_VERIFY, as the docker CLI reads them.  Returns 0, or -1 with a message
  * in err.
  */
 int	conf_defaults(struct conf *c, char *err, size_t errlen);

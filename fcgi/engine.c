@@ -1,4 +1,4 @@
-/* A client for the Docker Engine API over its Unix socket, through libcurl. */
+/* A client for the Docker Engine API, over its Unix socket or TLS, with libcurl. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -18,8 +18,6 @@
 
 #define ENGINE_MAX_BODY		(4 * 1024 * 1024)
 #define ENGINE_MAX_HEADERS	8192
-/* Any host name will do over a Unix socket; the engine ignores it. */
-#define ENGINE_BASE_URL		"http://docker"
 
 struct engine {
 	const struct engine_config *cfg;
@@ -125,6 +123,11 @@ engine_curl_fault(CURLcode rc, const char *detail, const char *what,
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_PARTIAL_FILE:
+	/* An engine we cannot trust is as good as none. */
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
 		engine_fail(err, ENGINE_FAULT_UNAVAILABLE,
 		    "engine unavailable during %s: %s", what, why);
 		break;
@@ -190,8 +193,17 @@ engine_setup(struct engine *e, CURL *h, const char *url, long timeout_ms)
 	int rc = 0;
 
 	rc |= curl_easy_setopt(h, CURLOPT_URL, url);
-	rc |= curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH,
-	    e->cfg->socket_path);
+	if (e->cfg->socket_path != NULL)
+		rc |= curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH,
+		    e->cfg->socket_path);
+	if (e->cfg->tls_ca != NULL) {
+		/* The engine must prove itself with the CA; so must we. */
+		rc |= curl_easy_setopt(h, CURLOPT_CAINFO, e->cfg->tls_ca);
+		rc |= curl_easy_setopt(h, CURLOPT_SSLCERT, e->cfg->tls_cert);
+		rc |= curl_easy_setopt(h, CURLOPT_SSLKEY, e->cfg->tls_key);
+		rc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		rc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	}
 	rc |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 	    e->cfg->connect_timeout_ms);
@@ -226,7 +238,7 @@ engine_perform(struct engine *e, const char *method, const char *path,
 	CURLcode rc;
 	int bad = 0;
 
-	snprintf(url, sizeof(url), "%s%s", ENGINE_BASE_URL, path);
+	snprintf(url, sizeof(url), "%s%s", e->cfg->base_url, path);
 	buf_reset(&e->body);
 	e->curl_error[0] = '\0';
 	e->api_version_header[0] = '\0';
@@ -519,8 +531,8 @@ engine_attach(struct engine *e, const char *path, struct engine_error *err)
 		return NULL;
 	}
 
-	bad |= engine_setup(e, s->handle, ENGINE_BASE_URL "/",
-	    e->cfg->timeout_ms);
+	snprintf(request, sizeof(request), "%s/", e->cfg->base_url);
+	bad |= engine_setup(e, s->handle, request, e->cfg->timeout_ms);
 	bad |= curl_easy_setopt(s->handle, CURLOPT_CONNECT_ONLY, 1L);
 	bad |= curl_easy_setopt(s->handle, CURLOPT_ERRORBUFFER, s->curl_error);
 	if (bad) {

@@ -1,4 +1,4 @@
-/* A client for the Docker Engine API over its Unix socket, through libcurl. */
+/* A client for the Docker Engine API, over its Unix socket or TLS, with libcurl. */
 #ifndef CLOUDFUNC_ENGINE_H
 #define CLOUDFUNC_ENGINE_H
 
@@ -24,7 +24,11 @@ struct engine_error {
 };
 
 struct engine_config {
-	const char	*socket_path;
+	const char	*base_url;	/* http://docker, https://host:port */
+	const char	*socket_path;	/* NULL over TCP */
+	const char	*tls_ca;	/* NULL without TLS */
+	const char	*tls_cert;
+	const char	*tls_key;
 	long		 timeout_ms;		/* default limit of one call */
 	long		 connect_timeout_ms;
 };

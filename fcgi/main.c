@@ -145,14 +145,14 @@ load_conf(const struct options *o, struct conf *conf)
 static void
 probe_engine(const struct conf *conf)
 {
-	struct engine_config ecfg = {
-		.socket_path = conf->socket_path,
-		.timeout_ms = conf->engine_timeout_ms,
-		.connect_timeout_ms = conf->connect_timeout_ms,
-	};
+	struct engine_config ecfg;
 	struct engine_error err;
 	struct engine *e;
 
+	server_engine_config(conf, &ecfg);
+	if (conf->socket_path == NULL && conf->tls_ca == NULL)
+		log_warnx("engine %s: plain TCP, unencrypted and "
+		    "unauthenticated (allow_plain_tcp)", conf->engine);
 	e = engine_new(&ecfg);
 	if (e == NULL)
 		log_fatalx("cannot create an engine client");

@@ -22,6 +22,8 @@ static const struct {
 	[REPLY_IMAGE_PULL_FAILED] =	{ "image_pull_failed", 502 },
 	[REPLY_ENGINE_ERROR] =		{ "engine_error", 502 },
 	[REPLY_ENGINE_UNAVAILABLE] =	{ "engine_unavailable", 503 },
+	[REPLY_ENGINE_LOST] =		{ "engine_lost", 502 },
+	[REPLY_INTERRUPTED] =		{ "interrupted", 502 },
 	[REPLY_BUSY] =			{ "busy", 503 },
 	[REPLY_SHUTTING_DOWN] =		{ "shutting_down", 503 },
 	/* Nobody reads it; nginx logs a closed client as 499. */

@@ -6,7 +6,11 @@
 
 #include "buf.h"
 
-/* Every outcome of a request; each has a stable name and an HTTP status. */
+/*
+ * Every outcome of a request; each has a stable name and an HTTP status.
+ * A 503 always means the function did not start for this request, so a
+ * front-end may retry it elsewhere.
+ */
 enum reply_code {
 	REPLY_OK,
 	REPLY_NOT_FOUND,
@@ -20,6 +24,8 @@ enum reply_code {
 	REPLY_IMAGE_PULL_FAILED,
 	REPLY_ENGINE_ERROR,
 	REPLY_ENGINE_UNAVAILABLE,
+	REPLY_ENGINE_LOST,
+	REPLY_INTERRUPTED,
 	REPLY_BUSY,
 	REPLY_SHUTTING_DOWN,
 	REPLY_CLIENT_GONE,

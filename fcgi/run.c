@@ -34,6 +34,7 @@ struct run {
 	const struct run_request *rq;
 	struct run_result	*res;
 	long long		 deadline;	/* of the function's time limit */
+	int			 started;	/* the function may have run */
 	struct engine_error	 err;
 };
 
@@ -82,7 +83,9 @@ run_engine_fault(struct run *r)
 	switch (r->err.kind) {
 	case ENGINE_FAULT_UNAVAILABLE:
 	case ENGINE_FAULT_TIMEOUT:
-		code = REPLY_ENGINE_UNAVAILABLE;
+		/* Once started, the function may have run: no retry. */
+		code = r->started ? REPLY_ENGINE_LOST :
+		    REPLY_ENGINE_UNAVAILABLE;
 		break;
 	case ENGINE_FAULT_PROTOCOL:
 		code = REPLY_ENGINE_ERROR;
@@ -377,6 +380,7 @@ run_start(struct run *r)
 		return run_engine_fault(r);
 	if (status != 204 && status != 304)
 		return run_engine_status(r, "start the container", status);
+	r->started = 1;
 	return 0;
 }
 
@@ -454,7 +458,7 @@ run_cut_short(struct run *r)
 {
 	if (r->rq->cancel == NULL || !atomic_load(r->rq->cancel))
 		return 0;
-	return run_fail(r, REPLY_SHUTTING_DOWN, "the responder is stopping; "
+	return run_fail(r, REPLY_INTERRUPTED, "the responder is stopping; "
 	    "the run was cut short");
 }
 

@@ -104,10 +104,14 @@ server_free_workers(struct worker *workers, int n)
 	free(workers);
 }
 
-static void
+void
 server_engine_config(const struct conf *c, struct engine_config *ecfg)
 {
+	ecfg->base_url = c->engine_url;
 	ecfg->socket_path = c->socket_path;
+	ecfg->tls_ca = c->tls_ca;
+	ecfg->tls_cert = c->tls_cert;
+	ecfg->tls_key = c->tls_key;
 	ecfg->timeout_ms = c->engine_timeout_ms;
 	ecfg->connect_timeout_ms = c->connect_timeout_ms;
 }

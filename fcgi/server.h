@@ -3,6 +3,7 @@
 #define CLOUDFUNC_SERVER_H
 
 #include "conf.h"
+#include "engine.h"
 
 struct server_config {
 	const struct conf *conf;
@@ -17,6 +18,9 @@ struct server_config {
  * Returns the descriptor, or -1 with a message in err.
  */
 int	server_listen(const char *address, char *err, size_t errlen);
+
+/* The engine client's settings from the configuration; c must outlive them. */
+void	server_engine_config(const struct conf *c, struct engine_config *ecfg);
 
 /*
  * Serves requests on sc->threads workers until they all stop.  Returns 0,

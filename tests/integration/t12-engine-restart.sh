@@ -30,7 +30,7 @@ say "answers: $(sort "$T/codes" | uniq -c | tr '\n' ' ')"
 grep -qvE '^(200|502|503)$' "$T/codes" && fail "unexpected status"
 for f in "$T"/restart-out/*; do
 	jq -e '.success == true or (.success == false and
-		(.code | IN("engine_unavailable", "engine_error")))' "$f" \
+		(.code | IN("engine_unavailable", "engine_lost", "engine_error")))' "$f" \
 		> /dev/null || fail "not a JSON answer we document: $(cat "$f")"
 done
 grep -q '^200$' "$T/codes" || fail "no request succeeded"

@@ -42,7 +42,7 @@ grep -q 'injected failure' <<< "$($client GET /functions/create500)" ||
 expect garbage 502 engine_error 3000
 expect stall 503 engine_unavailable 3000
 expect cut 502 engine_error 3000
-expect waitstall 503 engine_unavailable 9000
+expect waitstall 502 engine_lost 9000
 expect nodelete 200 "" 5000
 grep -q 'left to the sweep' "$T/cf.log" || fail "the failed removal was not logged"
 expect ok 200 "" 3000
