@@ -12,7 +12,7 @@ top=$(pwd)
 PACKAGES="autoconf automake make gcc pkg-config libfcgi-dev libfcgi-bin
 	libcurl4-openssl-dev libjson-c-dev docker.io busybox-static nginx-light
 	lighttpd spawn-fcgi jq curl iproute2 procps docker-registry apache2-utils
-	python3 clang libclang-rt-14-dev valgrind prometheus systemd"
+	python3 clang libclang-rt-14-dev valgrind prometheus systemd openssl"
 
 install_missing() {
 	local missing="" p

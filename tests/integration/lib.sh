@@ -276,3 +276,66 @@ engine_cli() {
 	DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$T/docker-cli" \
 		"$DOCKER_CLI" "$@"
 }
+
+# Makes a CA, a server certificate for 127.0.0.1 and a client certificate
+# in DIR, as dockerd's --tlsverify and the docker CLI expect them:
+# make_certs DIR NAME
+make_certs() {
+	local dir=$1
+	mkdir -p "$dir"
+	(
+		cd "$dir" || exit 1
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+			-subj "/CN=cloudfunc test CA $2" -keyout ca-key.pem -out ca.pem
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+			-keyout server-key.pem -out server.csr
+		printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem \
+			-CAcreateserial -days 2 -extfile server.ext -out server-cert.pem
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=cloudfunc" \
+			-keyout key.pem -out client.csr
+		printf 'extendedKeyUsage=clientAuth\n' > client.ext
+		openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem \
+			-CAcreateserial -days 2 -extfile client.ext -out cert.pem
+	) > "$dir/openssl.log" 2>&1 || fail "openssl: $(tail -n 5 "$dir/openssl.log")"
+}
+
+# A second private engine on 127.0.0.1:PORT with TLS client
+# authentication, its files under $T/NAME: tls_engine_start NAME PORT CERTS
+tls_engine_start() {
+	local dir="$T/$1" i
+	mkdir -p "$dir"
+	printf '{}\n' > "$dir/daemon.json"
+	HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+		NO_PROXY=127.0.0.1,localhost \
+		dockerd --host "tcp://127.0.0.1:$2" --tlsverify \
+		--tlscacert "$3/ca.pem" --tlscert "$3/server-cert.pem" \
+		--tlskey "$3/server-key.pem" --data-root "$dir/data" \
+		--exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
+		--config-file "$dir/daemon.json" --bridge=none --iptables=false \
+		--ip6tables=false >> "$dir/engine.log" 2>&1 &
+	echo $! > "$T/$1.pid"
+	for i in $(seq 1 150); do
+		curl -s --max-time 1 --cacert "$3/ca.pem" --cert "$3/cert.pem" \
+			--key "$3/key.pem" "https://127.0.0.1:$2/_ping" 2>/dev/null |
+			grep -q OK && return 0
+		sleep 0.2
+	done
+	tail -n 20 "$dir/engine.log" >&2
+	fail "the TLS engine $1 did not start"
+}
+
+# The docker CLI against a TLS engine: tls_cli PORT CERTS args...
+tls_cli() {
+	local port=$1 certs=$2
+	shift 2
+	DOCKER_CONFIG="$T/docker-cli" "$DOCKER_CLI" --tlsverify \
+		--tlscacert "$certs/ca.pem" --tlscert "$certs/cert.pem" \
+		--tlskey "$certs/key.pem" -H "tcp://127.0.0.1:$port" "$@"
+}
+
+# The engine API of a TLS engine: tls_api PORT CERTS METHOD PATH
+tls_api() {
+	curl -sS --max-time 20 --cacert "$2/ca.pem" --cert "$2/cert.pem" \
+		--key "$2/key.pem" -X "$3" "https://127.0.0.1:$1/v1.41$4"
+}
