@@ -1,0 +1,166 @@
+#!/bin/bash
+# Benchmarks cloudfunc against the baselines on the same private engine, in
+# alternation, in one run: (a) cloudfunc behind nginx, (c) `docker run
+# --rm busybox echo`, (d) the raw Engine API from one long-lived process.
+# Prints sequential p50/p90/p99, requests per second at concurrency 1, 4,
+# 8 and 16, ratios, the responder's peak RSS and CPU per request, and
+# plots latency against concurrency.  Run as root; never part of pass/fail.
+#   BENCH_N=20 (sequential requests per round)  BENCH_C=24 (per level)
+#   BENCH_OUT=DIR (where the table and the PNG go; default tests/bench/out)
+set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${top_builddir:-$SRC/build-release}
+BIN=$BUILD/fcgi/cloudfunc-fcgi
+N=${BENCH_N:-20}
+C=${BENCH_C:-24}
+OUT=${BENCH_OUT:-$SRC/tests/bench/out}
+export SRC BUILD BIN
+. "$SRC/tests/integration/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (it starts a private engine)"; exit 1; }
+[ -x "$BIN" ] || { echo "bench: build first ($BIN)"; exit 1; }
+for tool in dockerd nginx spawn-fcgi gnuplot python3 jq; do
+	command -v "$tool" > /dev/null || { echo "bench: $tool is missing"; exit 1; }
+done
+
+T=$(mktemp -d /tmp/cfb.XXXXXX)
+chmod 0755 "$T"
+SOCK=$T/docker.sock
+export T SOCK
+mkdir -p "$OUT"
+cleanup() {
+	nginx_stop cf
+	responder_stop cf
+	engine_stop
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+engine_start || exit 1
+engine_import_busybox || exit 1
+cat > "$T/cf.json" <<JSON
+{ "engine": "unix://$SOCK", "max_running": 64, "queue_ms": 60000 }
+JSON
+responder_start cf -c "$T/cf.json" -t 16
+port=$(free_port)
+nginx_start cf "$port"
+sed -i 's/rate=5r\/s/rate=10000r\/s/; s/burst=20/burst=10000/' "$T/nginx-cf/cloudfunc.conf"
+kill -HUP "$(cat "$T/nginx-cf/pid")"
+sleep 0.5
+pid=$(cat "$T/cf.pid")
+url="http://127.0.0.1:$port/spawnTestContainer"
+
+cloudfunc_seq() {
+	local i
+	for i in $(seq 1 "$1"); do
+		curl -s -o /dev/null -w '%{time_total}\n' "$url" |
+			awk '{ printf "%.2f\n", $1 * 1000 }'
+	done
+}
+
+docker_seq() {
+	local i s e
+	for i in $(seq 1 "$1"); do
+		s=$(date +%s%N)
+		DOCKER_HOST="unix://$SOCK" "$DOCKER_CLI" run --rm --network none \
+			busybox:latest echo "Hello from CloudFunc" > /dev/null
+		e=$(date +%s%N)
+		echo "$(( (e - s) / 10000 ))" | awk '{ printf "%.2f\n", $1 / 100 }'
+	done
+}
+
+raw_seq() {
+	python3 "$SRC/tests/bench/raw_api.py" "$SOCK" "$1" 1 | grep -v elapsed
+}
+
+# percentile FILE P: the P-th percentile of the numbers in FILE.
+percentile() {
+	sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END {
+		i = int((NR - 1) * p / 100 + 0.5) + 1; printf "%.1f", v[i] }'
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
+echo "== warming up"
+cloudfunc_seq 3 > /dev/null
+raw_seq 3 > /dev/null
+docker_seq 2 > /dev/null
+
+echo "== sequential, $N requests each, in alternating rounds"
+: > "$T/a"; : > "$T/c"; : > "$T/d"
+requests_a=0
+ticks0=$(cpu_ticks)
+for round in 1 2 3 4; do
+	cloudfunc_seq $((N / 4)) >> "$T/a"
+	docker_seq $((N / 4)) >> "$T/c"
+	raw_seq $((N / 4)) >> "$T/d"
+	requests_a=$((requests_a + N / 4))
+done
+ticks1=$(cpu_ticks)
+
+echo "== throughput, $C requests per level"
+: > "$T/levels"
+for conc in 1 4 8 16; do
+	s=$(date +%s%N)
+	seq 1 "$C" | xargs -P "$conc" -I{} curl -s -o /dev/null -w '%{time_total}\n' "$url" \
+		> "$T/lat-$conc"
+	e=$(date +%s%N)
+	rps_a=$(echo "$C $s $e" | awk '{ printf "%.2f", $1 / (($3 - $2) / 1e9) }')
+	raw_out=$(python3 "$SRC/tests/bench/raw_api.py" "$SOCK" "$C" "$conc")
+	rps_d=$(echo "$raw_out" | awk -v n="$C" '/elapsed/ { printf "%.2f", n / $2 }')
+	p50_a=$(awk '{ printf "%.2f\n", $1 * 1000 }' "$T/lat-$conc" > "$T/ms-$conc"; percentile "$T/ms-$conc" 50)
+	echo "$raw_out" | grep -v elapsed > "$T/rawms-$conc"
+	p50_d=$(percentile "$T/rawms-$conc" 50)
+	echo "$conc $rps_a $rps_d $p50_a $p50_d" >> "$T/levels"
+	requests_a=$((requests_a + C))
+done
+ticks2=$(cpu_ticks)
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+hz=$(getconf CLK_TCK)
+cpu_ms=$(echo "$ticks0 $ticks2 $hz $requests_a" |
+	awk '{ printf "%.2f", ($2 - $1) * 1000 / $3 / $4 }')
+
+a50=$(percentile "$T/a" 50); c50=$(percentile "$T/c" 50); d50=$(percentile "$T/d" 50)
+{
+	echo "cloudfunc benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(dockerd --version)"
+	echo
+	echo "| sequential (ms) | p50 | p90 | p99 |"
+	echo "|---|---|---|---|"
+	for x in a c d; do
+		case $x in
+		a) name="(a) cloudfunc behind nginx, pool off" ;;
+		c) name="(c) docker run --rm" ;;
+		d) name="(d) raw Engine API, one process" ;;
+		esac
+		echo "| $name | $(percentile "$T/$x" 50) | $(percentile "$T/$x" 90) | $(percentile "$T/$x" 99) |"
+	done
+	echo
+	echo "| concurrency | cloudfunc req/s | raw API req/s | ratio | cloudfunc p50 ms | raw p50 ms |"
+	echo "|---|---|---|---|---|---|"
+	while read -r conc ra rd pa pd; do
+		echo "| $conc | $ra | $rd | $(echo "$ra $rd" | awk '{ printf "%.2f", $1 / $2 }') | $pa | $pd |"
+	done < "$T/levels"
+	echo
+	echo "| figure | value |"
+	echo "|---|---|"
+	echo "| p50 (a) / (d) | $(echo "$a50 $d50" | awk '{ printf "%.2f", $1 / $2 }') |"
+	echo "| p50 (a) / (c) | $(echo "$a50 $c50" | awk '{ printf "%.2f", $1 / $2 }') |"
+	echo "| req/s at concurrency 8, (a) / (d) | $(awk '$1 == 8 { printf "%.2f", $2 / $3 }' "$T/levels") |"
+	echo "| responder peak RSS | $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MiB |"
+	echo "| responder CPU per request | $cpu_ms ms |"
+} | tee "$OUT/results.md"
+
+gnuplot <<PLOT
+set terminal png size 800,500
+set output "$OUT/latency.png"
+set title "p50 latency against concurrency ($C requests per level)"
+set xlabel "concurrency"
+set ylabel "p50 latency (ms)"
+set key top left
+set logscale x 2
+plot "$T/levels" using 1:4 with linespoints title "(a) cloudfunc behind nginx", \
+     "$T/levels" using 1:5 with linespoints title "(d) raw Engine API"
+PLOT
+echo "plot: $OUT/latency.png"
+left=$(engine_count_containers)
+[ "$left" = 0 ] || echo "bench: $left containers left on the engine"
