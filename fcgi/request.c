@@ -23,7 +23,8 @@
 struct exchange {
 	const struct request_context *ctx;
 	FCGX_Request	*req;
-	const char	*method;
+	const char	*method;	/* into the params: gone after finish */
+	char		 method_copy[16];	/* what the log line uses */
 	char		 id[REQUEST_MAX_ID + 1];
 	struct route	 route;
 	const struct conf_function *fn;
@@ -36,7 +37,10 @@ struct exchange {
 	int		 raw;		/* body is not JSON */
 	const char	*content_type;	/* of a raw body */
 	struct run_result res;
+	struct run_request rq;		/* of the run, for its cleanup */
+	int		 slot;		/* a slot is held until the cleanup */
 	long long	 started_ms;
+	long		 answered_ms;	/* to the client, cleanup excluded */
 };
 
 static long long
@@ -269,29 +273,25 @@ request_take_slot(struct exchange *x)
 }
 
 static void
-request_invoke(struct exchange *x, struct engine *e, int detail)
+request_invoke(struct exchange *x, struct engine *e, int detail,
+    char vars[][512], const char **env)
 {
-	char vars[REQUEST_ENV_VARS][512];
-	const char *env[REQUEST_ENV_VARS];
-	struct run_request rq = {
-		.fn = x->fn,
-		.conf = x->ctx->conf,
-		.request_id = x->id,
-		.instance = x->ctx->instance,
-		.env = env,
-	};
-
 	if (request_read_body(x) == -1)
 		return;
 	if (request_take_slot(x) == -1)
 		return;
+	x->slot = 1;
 	request_env(x, vars, env);
-	rq.stdin_data = x->input.data ? x->input.data : "";
-	rq.stdin_len = x->input.len;
-	rq.client_fd = x->req->ipcFd;
-	rq.cancel = x->ctx->cancel;
-	run_function(e, &rq, &x->res);
-	slots_release(request_fn_index(x));
+	x->rq.fn = x->fn;
+	x->rq.conf = x->ctx->conf;
+	x->rq.request_id = x->id;
+	x->rq.instance = x->ctx->instance;
+	x->rq.env = env;
+	x->rq.stdin_data = x->input.data ? x->input.data : "";
+	x->rq.stdin_len = x->input.len;
+	x->rq.client_fd = x->req->ipcFd;
+	x->rq.cancel = x->ctx->cancel;
+	run_function(e, &x->rq, &x->res);
 	request_answer_run(x, detail);
 }
 
@@ -350,7 +350,8 @@ request_metrics(struct exchange *x)
 }
 
 static void
-request_dispatch(struct exchange *x, struct engine *e)
+request_dispatch(struct exchange *x, struct engine *e, char vars[][512],
+    const char **env)
 {
 	struct route_params params = {
 		.request_uri = request_param(x, "REQUEST_URI"),
@@ -396,7 +397,7 @@ request_dispatch(struct exchange *x, struct engine *e)
 		request_metrics(x);
 		break;
 	default:
-		request_invoke(x, e, x->route.kind == ROUTE_FUNCTION);
+		request_invoke(x, e, x->route.kind == ROUTE_FUNCTION, vars, env);
 		break;
 	}
 }
@@ -451,19 +452,18 @@ request_respond(struct exchange *x)
 static void
 request_log(const struct exchange *x, int sent)
 {
-	long ms = (long)(request_now_ms() - x->started_ms);
 	char phases[128] = "";
 
 	if (log_enabled(LOG_LEVEL_DEBUG) && x->res.container[0] != '\0')
 		snprintf(phases, sizeof(phases), " create_ms=%ld start_ms=%ld "
 		    "run_ms=%ld remove_ms=%ld", x->res.ms_create,
 		    x->res.ms_start, x->res.ms_run, x->res.ms_remove);
-	log_info("request id=%s method=%.16s path=\"%.200s\" function=%s "
+	log_info("request id=%s method=%s path=\"%.200s\" function=%s "
 	    "container=%.12s status=%d code=%s ms=%ld%s%s", x->id,
 	    x->method ? x->method : "-", x->route.path,
 	    x->fn ? x->fn->name : "-",
 	    x->res.container[0] ? x->res.container : "-", x->status,
-	    reply_code_name(x->code), ms, phases,
+	    reply_code_name(x->code), x->answered_ms, phases,
 	    sent ? "" : " client=gone");
 	if (x->status >= 500 && x->code != REPLY_BUSY &&
 	    x->code != REPLY_SHUTTING_DOWN)
@@ -475,6 +475,8 @@ void
 request_serve(const struct request_context *ctx, struct engine *e,
     FCGX_Request *req)
 {
+	char vars[REQUEST_ENV_VARS][512];
+	const char *env[REQUEST_ENV_VARS];
 	struct exchange x;
 	int sent;
 
@@ -488,13 +490,23 @@ request_serve(const struct request_context *ctx, struct engine *e,
 	run_result_init(&x.res);
 	request_make_id(&x);
 
-	request_dispatch(&x, e);
+	request_dispatch(&x, e, vars, env);
 	if (x.body == NULL && !x.raw)
 		request_error(&x, REPLY_INTERNAL, "out of memory", NULL);
 	sent = (x.body != NULL || x.raw) && request_respond(&x) == 0;
-	request_log(&x, sent);
+	x.answered_ms = (long)(request_now_ms() - x.started_ms);
+	snprintf(x.method_copy, sizeof(x.method_copy), "%s",
+	    x.method ? x.method : "-");
+	x.method = x.method_copy;
+	/* The client has its answer before the container is removed. */
+	FCGX_Finish_r(req);
+
+	run_cleanup(e, &x.rq, &x.res);
+	if (x.slot)
+		slots_release(request_fn_index(&x));
 	metrics_request(x.fn, x.status);
 	metrics_in_flight(-1);
+	request_log(&x, sent);
 
 	free(x.body);
 	buf_free(&x.input);

@@ -18,9 +18,10 @@ struct request_context {
 };
 
 /*
- * Answers one accepted request, using the calling worker's engine client.
- * Every request gets an answer (a JSON error when anything fails) and one
- * log line; no container it made outlives it.
+ * Answers one accepted request and finishes it (FCGX_Finish_r), using the
+ * calling worker's engine client.  Every request gets an answer (a JSON
+ * error when anything fails) and one log line; the container it made is
+ * removed after the answer, before this returns.
  */
 void	request_serve(const struct request_context *ctx, struct engine *e,
 	    FCGX_Request *req);

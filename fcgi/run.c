@@ -568,7 +568,8 @@ run_oom_killed(struct run *r)
 
 /*
  * Removes the container, killing it if it still runs.  A busy engine
- * ("removal in progress") gets a few tries with growing pauses.
+ * ("removal in progress") gets a few tries with growing pauses, then the
+ * sweep takes over.
  */
 static void
 run_remove(struct run *r)
@@ -653,12 +654,6 @@ run_function(struct engine *e, const struct run_request *rq,
 		metrics_phase(METRICS_RUN, res->ms_run);
 	}
 	res->ms_total = (long)(run_now_ms() - t0);
-	if (res->container[0] != '\0') {
-		t1 = run_now_ms();
-		run_remove(&r);
-		res->ms_remove = (long)(run_now_ms() - t1);
-		metrics_phase(METRICS_REMOVE, res->ms_remove);
-	}
 
 	/*
 	 * The init process reports SIGTERM as 143: the engine shutting down
@@ -673,4 +668,19 @@ run_function(struct engine *e, const struct run_request *rq,
 		run_fail(&r, REPLY_FUNCTION_FAILED, "function \"%s\" exited "
 		    "with status %d", rq->fn->name, res->exit_code);
 	return res->code == REPLY_OK ? 0 : -1;
+}
+
+void
+run_cleanup(struct engine *e, const struct run_request *rq,
+    struct run_result *res)
+{
+	struct run r = { .engine = e, .rq = rq, .res = res };
+	long long t0;
+
+	if (res->container[0] == '\0' || res->removed)
+		return;
+	t0 = run_now_ms();
+	run_remove(&r);
+	res->ms_remove = (long)(run_now_ms() - t0);
+	metrics_phase(METRICS_REMOVE, res->ms_remove);
 }

@@ -48,12 +48,22 @@ void	run_result_init(struct run_result *res);
 void	run_result_free(struct run_result *res);
 
 /*
- * Runs rq->fn once in a new container and removes the container on every
- * path.  Returns 0 when the run finished with status 0, else -1; either
- * way res says what happened, with its code, message and output.  Output
- * cut at the function's cap (res->out.truncated) counts as finished.
+ * Runs rq->fn once in a new container.  Returns 0 when the run finished
+ * with status 0, else -1; either way res says what happened, with its
+ * code, message and output.  Output cut at the function's cap
+ * (res->out.truncated) counts as finished.  The container outlives the
+ * call, so that the client can be answered first: run_cleanup() must
+ * follow on every path.
  */
 int	run_function(struct engine *e, const struct run_request *rq,
+	    struct run_result *res);
+
+/*
+ * Removes the container of a run, killing it if it still runs; a removal
+ * that keeps failing is left to the sweep.  Does nothing when no container
+ * was made or it is gone already.
+ */
+void	run_cleanup(struct engine *e, const struct run_request *rq,
 	    struct run_result *res);
 
 #endif

@@ -87,7 +87,6 @@ server_worker(void *arg)
 			break;
 		atomic_store(&w->state, WORKER_SERVING);
 		request_serve(&w->ctx, w->engine, &req);
-		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);
 	atomic_store(&w->state, WORKER_DONE);

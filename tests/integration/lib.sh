@@ -339,3 +339,15 @@ tls_api() {
 	curl -sS --max-time 20 --cacert "$2/ca.pem" --cert "$2/cert.pem" \
 		--key "$2/key.pem" -X "$3" "https://127.0.0.1:$1/v1.41$4"
 }
+
+# A request's log line comes after its container is removed, which is
+# after the client has its answer: wait_log FILE REGEX [COUNT] waits up to
+# 5 s for COUNT lines (default 1) to match.
+wait_log() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -c -E -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}

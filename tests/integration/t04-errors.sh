@@ -18,5 +18,5 @@ grep -qi '^Allow: GET, HEAD' "$T/body.headers" || fail "405 without Allow"
 
 code=$(http_get "http://127.0.0.1:$port/spawnTestContainer" "$T/body" -X DELETE)
 [ "$code" = 405 ] || fail "DELETE gave $code"
-grep -q 'status=405' "$T/cf.log" || fail "the 405 was not logged"
+wait_log "$T/cf.log" 'status=405' || fail "the 405 was not logged"
 expect_no_containers

@@ -14,6 +14,7 @@ for f in "$T"/burst-out/*.body; do
 	[ "$(cat "$f")" = '{"success":true,"output":"Hello from CloudFunc"}' ] ||
 		fail "$f: $(cat "$f")"
 done
+wait_log "$T/cf.log" 'status=200' 20 || fail "20 requests were not logged"
 ids=$(grep -o 'container=[0-9a-f]*' "$T/cf.log" | sort -u | wc -l)
 [ "$ids" = 20 ] || fail "$ids distinct containers for 20 requests"
 expect_no_containers

@@ -44,7 +44,7 @@ expect stall 503 engine_unavailable 3000
 expect cut 502 engine_error 3000
 expect waitstall 502 engine_lost 9000
 expect nodelete 200 "" 5000
-grep -q 'left to the sweep' "$T/cf.log" || fail "the failed removal was not logged"
+wait_log "$T/cf.log" 'left to the sweep' || fail "the failed removal was not logged"
 expect ok 200 "" 3000
 kill "$(cat "$T/fake-engine.pid")" 2>/dev/null
 rm -f "$T/fake-engine.pid"

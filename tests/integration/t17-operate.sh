@@ -34,6 +34,8 @@ id=$(sed -n 's/^X-Request-Id: *\([0-9a-f]*\).*/\1/ip' "$T/nap.headers")
 	fail "container label \"$label\", X-Request-Id \"$id\""
 grep -q "id=$id" "$T/nginx-cf/cloudfunc.access.log" || fail "not nginx's id"
 
+# The run is counted once its container is gone, just after the answer.
+wait_log "$T/cf.log" 'function=nap .*status=200' || fail "the run was not logged"
 code=$(http_get "$base/metrics" "$T/metrics")
 [ "$code" = 200 ] || fail "metrics: $code"
 grep -qi '^Content-Type: text/plain; version=0.0.4' "$T/metrics.headers" ||

@@ -25,7 +25,6 @@ cat > "$T/tls.json" <<JSON
 }
 JSON
 responder_start tlscf -c "$T/tls.json"
-grep -q 'speaks API 1.41' "$T/tlscf.log" || fail "no TLS handshake: $(cat "$T/tlscf.log")"
 client="python3 $SRC/tests/integration/fcgi_client.py"
 out=$($client "$T/tlscf.sock" GET /spawnTestContainer) || fail "no answer"
 grep -q '"output":"Hello from CloudFunc"' <<< "$out" || fail "seed over TLS: $out"
@@ -90,6 +89,11 @@ mkdir -p "$T/cluster-out"
 seq 1 16 | xargs -P 4 -I{} curl -sS --max-time 60 -o "$T/cluster-out/{}" \
 	-w '%{http_code}\n' "http://127.0.0.1:$port/spawnTestContainer" > "$T/codes"
 [ "$(grep -c '^200$' "$T/codes")" = 16 ] || fail "spread: $(sort "$T/codes" | uniq -c)"
+for i in $(seq 1 100); do
+	[ $(( $(grep -c 'status=200' "$T/localcf.log") +
+		$(grep -c 'status=200' "$T/tlscf.log") )) -ge 16 ] && break
+	sleep 0.05
+done
 a=$(grep -c 'status=200' "$T/localcf.log")
 b=$(grep -c 'status=200' "$T/tlscf.log")
 say "spread: $a on the local engine, $b on the TLS engine"
@@ -128,3 +132,6 @@ for i in $(seq 1 50); do
 done
 n=$(tls_api "$tport" "$T/pki" GET '/containers/json?all=1' | jq length)
 [ "$n" = 0 ] || fail "$n containers left on the TLS engine"
+# Responders first, so that their last sweep still reaches the engine.
+responder_stop tlscf
+responder_stop localcf
