@@ -66,19 +66,7 @@ fi
 if ! curl -sf --unix-socket "$ENGINE_SOCK" \
 	http://engine/images/busybox:latest/json > /dev/null; then
 	say "building busybox:latest from Debian's busybox-static"
-	root=$(mktemp -d)
-	mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/proc" "$root/sys" \
-		"$root/dev"
-	# The engine gives a tmpfs the mode of the image's directory under it.
-	chmod 1777 "$root/tmp"
-	cp /bin/busybox "$root/bin/busybox"
-	for applet in $("$root/bin/busybox" --list); do
-		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-	done
-	tar -C "$root" -c . | /usr/bin/docker -H "unix://$ENGINE_SOCK" import \
-		--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-		--change 'CMD ["sh"]' - busybox:latest > /dev/null
-	rm -rf "$root"
+	sh conf/busybox-image.sh -H "unix://$ENGINE_SOCK"
 fi
 
 say "starting cloudfunc-fcgi under spawn-fcgi"

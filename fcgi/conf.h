@@ -69,8 +69,8 @@ struct conf {
 /*
  * Fills c with the built-in defaults, which serve the seed function.  The
  * engine comes from DOCKER_HOST when set, its TLS files from
- * DOCKER_CERT_PATH and DOCKER_TLS_VERIFY, as the docker CLI reads them.  Returns 0, or -1 with a message
- * in err.
+ * DOCKER_CERT_PATH and DOCKER_TLS_VERIFY, as the docker CLI reads them.
+ * Returns 0, or -1 with a message in err.
  */
 int	conf_defaults(struct conf *c, char *err, size_t errlen);
 

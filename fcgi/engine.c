@@ -1,4 +1,4 @@
-/* A client for the Docker Engine API, over its Unix socket or TLS, with libcurl. */
+/* A client for the Docker Engine API, over a Unix socket or TLS: libcurl. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "engine.h"
 
 #define ENGINE_MAX_BODY		(4 * 1024 * 1024)
@@ -373,16 +374,6 @@ engine_message(struct engine *e)
 	return e->message;
 }
 
-/* Milliseconds on a clock that does not jump. */
-static long long
-engine_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until the socket is ready for events or the deadline passes. */
 static int
 engine_wait_socket(curl_socket_t fd, short events, long long deadline)
@@ -392,7 +383,7 @@ engine_wait_socket(curl_socket_t fd, short events, long long deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - engine_now_ms();
+		left = deadline - clock_ms();
 		if (left <= 0)
 			return 0;
 		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
@@ -514,7 +505,7 @@ engine_stream_headers(struct engine_stream *s, long long deadline,
 struct engine_stream *
 engine_attach(struct engine *e, const char *path, struct engine_error *err)
 {
-	long long deadline = engine_now_ms() + e->cfg->timeout_ms;
+	long long deadline = clock_ms() + e->cfg->timeout_ms;
 	struct engine_stream *s;
 	char request[1024];
 	CURLcode rc;

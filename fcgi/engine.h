@@ -1,4 +1,4 @@
-/* A client for the Docker Engine API, over its Unix socket or TLS, with libcurl. */
+/* A client for the Docker Engine API, over a Unix socket or TLS: libcurl. */
 #ifndef CLOUDFUNC_ENGINE_H
 #define CLOUDFUNC_ENGINE_H
 

@@ -11,13 +11,15 @@
 static const int metrics_statuses[] = {
 	200, 404, 405, 408, 413, 499, 500, 502, 503, 504
 };
-#define METRICS_NSTATUS	(sizeof(metrics_statuses) / sizeof(metrics_statuses[0]))
+#define METRICS_NSTATUS	\
+	(sizeof(metrics_statuses) / sizeof(metrics_statuses[0]))
 
 /* Upper bounds of the duration buckets, in seconds. */
 static const double metrics_bounds[] = {
 	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 };
-#define METRICS_NBUCKETS (sizeof(metrics_bounds) / sizeof(metrics_bounds[0]))
+#define METRICS_NBUCKETS \
+	(sizeof(metrics_bounds) / sizeof(metrics_bounds[0]))
 
 static const char *const metrics_phase_names[METRICS_PHASES] = {
 	"create", "start", "run", "remove"
@@ -30,7 +32,8 @@ static const char *const metrics_fault_names[] = {
 	[ENGINE_FAULT_PROTOCOL] = "protocol",
 	[ENGINE_FAULT_INTERNAL] = "internal",
 };
-#define METRICS_NFAULTS	(sizeof(metrics_fault_names) / sizeof(metrics_fault_names[0]))
+#define METRICS_NFAULTS	\
+	(sizeof(metrics_fault_names) / sizeof(metrics_fault_names[0]))
 
 struct metrics_histogram {
 	unsigned long long	buckets[METRICS_NBUCKETS];

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "reply.h"
@@ -43,15 +44,6 @@ struct exchange {
 	long		 answered_ms;	/* to the client, cleanup excluded */
 };
 
-static long long
-request_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *
 request_param(const struct exchange *x, const char *name)
 {
@@ -84,7 +76,7 @@ request_make_id(struct exchange *x)
 		return;
 	}
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		now = request_now_ms();
+		now = clock_ms();
 		memset(raw, 0, sizeof(raw));
 		memcpy(raw, &now, sizeof(now));
 	}
@@ -138,7 +130,7 @@ static int
 request_read_body(struct exchange *x)
 {
 	const char *cl = request_param(x, "CONTENT_LENGTH");
-	long long deadline = request_now_ms() + x->fn->timeout_ms, left;
+	long long deadline = clock_ms() + x->fn->timeout_ms, left;
 	size_t max = (size_t)x->fn->max_body_bytes;
 	char chunk[16384], message[128];
 	int n;
@@ -152,7 +144,7 @@ request_read_body(struct exchange *x)
 
 	buf_init(&x->input, max + 1);
 	for (;;) {
-		left = deadline - request_now_ms();
+		left = deadline - clock_ms();
 		if (left <= 0)
 			break;
 		request_recv_timeout(x, (long)left);
@@ -170,7 +162,7 @@ request_read_body(struct exchange *x)
 	}
 	request_recv_timeout(x, 0);
 
-	if (FCGX_GetError(x->req->in) != 0 || request_now_ms() >= deadline) {
+	if (FCGX_GetError(x->req->in) != 0 || clock_ms() >= deadline) {
 		request_error(x, REPLY_REQUEST_TIMEOUT, "the request body did "
 		    "not arrive within the function's time limit", NULL);
 		return -1;
@@ -484,7 +476,7 @@ request_serve(const struct request_context *ctx, struct engine *e,
 	memset(&x, 0, sizeof(x));
 	x.ctx = ctx;
 	x.req = req;
-	x.started_ms = request_now_ms();
+	x.started_ms = clock_ms();
 	x.method = request_param(&x, "REQUEST_METHOD");
 	buf_init(&x.input, 0);
 	run_result_init(&x.res);
@@ -494,7 +486,7 @@ request_serve(const struct request_context *ctx, struct engine *e,
 	if (x.body == NULL && !x.raw)
 		request_error(&x, REPLY_INTERNAL, "out of memory", NULL);
 	sent = (x.body != NULL || x.raw) && request_respond(&x) == 0;
-	x.answered_ms = (long)(request_now_ms() - x.started_ms);
+	x.answered_ms = (long)(clock_ms() - x.started_ms);
 	snprintf(x.method_copy, sizeof(x.method_copy), "%s",
 	    x.method ? x.method : "-");
 	x.method = x.method_copy;

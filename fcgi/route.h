@@ -33,8 +33,8 @@ struct route {
  * Finds the endpoint from the request's path.  The endpoint is matched on
  * the path's last segments, so that the service works at the root or under
  * any prefix (/api/spawnTestContainer).  A function name is only checked
- * for its form here, not for whether it is configured.  Returns 0, or -1 when no path
- * could be read at all (route->kind is then ROUTE_NONE).
+ * for its form here, not for whether it is configured.  Returns 0, or -1
+ * when no path could be read at all (route->kind is then ROUTE_NONE).
  */
 int	route_resolve(const struct route_params *params, struct route *route);
 

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "image.h"
 #include "instance.h"
 #include "log.h"
@@ -20,8 +21,8 @@
 /* Time the engine gets, past the function's limit, to report the exit. */
 #define RUN_WAIT_GRACE_MS	5000
 /* How often, and how far apart, to ask whether a 137 was the OOM killer. */
-#define RUN_OOM_TRIES		5
-#define RUN_OOM_PAUSE_MS	40
+#define RUN_OOM_TRIES		20
+#define RUN_OOM_PAUSE_MS	50
 #define RUN_STATUS_SIGTERM	143
 /* How often a run looks at its cancel flag while waiting for output. */
 #define RUN_SLICE_MS		200
@@ -37,15 +38,6 @@ struct run {
 	int			 started;	/* the function may have run */
 	struct engine_error	 err;
 };
-
-static long long
-run_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 run_sleep_ms(long ms)
@@ -480,12 +472,12 @@ run_exchange(struct run *r, struct engine_stream *s)
 	for (;;) {
 		if (run_cut_short(r) == -1)
 			return -1;
-		left = (long)(r->deadline - run_now_ms());
+		left = (long)(r->deadline - clock_ms());
 		ready = engine_stream_wait(s, in.open, r->rq->client_fd,
 		    left < RUN_SLICE_MS ? left : RUN_SLICE_MS, &r->err);
 		if (ready == -1)
 			return run_engine_fault(r);
-		if (ready == 0 && run_now_ms() >= r->deadline)
+		if (ready == 0 && clock_ms() >= r->deadline)
 			return run_fail(r, REPLY_TIMEOUT, "function \"%s\" "
 			    "passed its time limit of %ld ms and was killed",
 			    r->rq->fn->name, r->rq->fn->timeout_ms);
@@ -518,7 +510,7 @@ run_exchange(struct run *r, struct engine_stream *s)
 static int
 run_wait(struct run *r)
 {
-	long left = (long)(r->deadline - run_now_ms()) + RUN_WAIT_GRACE_MS;
+	long left = (long)(r->deadline - clock_ms()) + RUN_WAIT_GRACE_MS;
 	json_object *obj, *code;
 	char path[128];
 	int status;
@@ -614,9 +606,9 @@ run_attached(struct run *r)
 	if (s == NULL)
 		return run_engine_fault(r);
 
-	t0 = run_now_ms();
+	t0 = clock_ms();
 	rc = run_start(r);
-	r->res->ms_start = (long)(run_now_ms() - t0);
+	r->res->ms_start = (long)(clock_ms() - t0);
 	if (rc == 0)
 		rc = run_exchange(r, s);
 	engine_stream_close(s);
@@ -638,22 +630,22 @@ run_function(struct engine *e, const struct run_request *rq,
 	struct run r = { .engine = e, .rq = rq, .res = res };
 	long long t0, t1;
 
-	t0 = run_now_ms();
+	t0 = clock_ms();
 	res->out.limit = (size_t)rq->fn->max_output_bytes;
 	res->err.limit = (size_t)rq->fn->max_output_bytes;
 
 	if (run_create(&r) == 0) {
-		t1 = run_now_ms();
+		t1 = clock_ms();
 		res->ms_create = (long)(t1 - t0);
 		/* The limit is on the function, not on pulling its image. */
 		r.deadline = t1 + rq->fn->timeout_ms;
 		run_attached(&r);
-		res->ms_run = (long)(run_now_ms() - t1) - res->ms_start;
+		res->ms_run = (long)(clock_ms() - t1) - res->ms_start;
 		metrics_phase(METRICS_CREATE, res->ms_create);
 		metrics_phase(METRICS_START, res->ms_start);
 		metrics_phase(METRICS_RUN, res->ms_run);
 	}
-	res->ms_total = (long)(run_now_ms() - t0);
+	res->ms_total = (long)(clock_ms() - t0);
 
 	/*
 	 * The init process reports SIGTERM as 143: the engine shutting down
@@ -679,8 +671,8 @@ run_cleanup(struct engine *e, const struct run_request *rq,
 
 	if (res->container[0] == '\0' || res->removed)
 		return;
-	t0 = run_now_ms();
+	t0 = clock_ms();
 	run_remove(&r);
-	res->ms_remove = (long)(run_now_ms() - t0);
+	res->ms_remove = (long)(clock_ms() - t0);
 	metrics_phase(METRICS_REMOVE, res->ms_remove);
 }

@@ -10,6 +10,7 @@
 
 #include <fcgiapp.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "log.h"
 #include "request.h"
@@ -171,21 +172,12 @@ server_live_workers(struct worker *workers, int n, int wake)
 	return alive;
 }
 
-static long long
-server_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sweeps for orphans when one is due: on schedule, or removals wait. */
 static void
 server_maybe_sweep(struct engine *e, const struct conf *c,
     long long *next_ms)
 {
-	long long now = server_now_ms();
+	long long now = clock_ms();
 	int removed;
 
 	if (now < *next_ms && !(sweep_pending() > 0 &&
@@ -194,7 +186,7 @@ server_maybe_sweep(struct engine *e, const struct conf *c,
 	removed = sweep_run(e, 0);
 	if (removed > 0)
 		log_info("sweep: %d orphaned containers removed", removed);
-	*next_ms = server_now_ms() + c->sweep_interval_ms;
+	*next_ms = clock_ms() + c->sweep_interval_ms;
 }
 
 /*
@@ -229,13 +221,13 @@ static void
 server_drain(struct worker *workers, int n, long grace_ms)
 {
 	struct timespec pause = { 0, 50 * 1000000L };
-	long long cut = server_now_ms() + grace_ms;
+	long long cut = clock_ms() + grace_ms;
 
 	atomic_store(&server_stopping, 1);
 	slots_close();
 	FCGX_ShutdownPending();
 	while (server_live_workers(workers, n, 1) > 0) {
-		if (!atomic_load(&server_cancel) && server_now_ms() >= cut) {
+		if (!atomic_load(&server_cancel) && clock_ms() >= cut) {
 			log_warnx("grace period of %ld ms over: cutting the "
 			    "remaining runs short", grace_ms);
 			atomic_store(&server_cancel, 1);

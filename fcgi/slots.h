@@ -1,4 +1,4 @@
-/* Backpressure: how many containers may run at once, in all and per function. */
+/* Backpressure: how many containers may run at once, in all and each. */
 #ifndef CLOUDFUNC_SLOTS_H
 #define CLOUDFUNC_SLOTS_H
 

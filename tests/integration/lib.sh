@@ -18,25 +18,34 @@ engine_api() {
 		"http://engine/v1.41$path" "$@"
 }
 
-engine_start() {
-	local i
-	printf '{}\n' > "$T/daemon.json"
+# Starts a private dockerd with its state under DIR, its pid in PIDFILE:
+# dockerd_launch DIR PIDFILE HOST_ARGS...
+dockerd_launch() {
+	local dir=$1 pidfile=$2
+	shift 2
+	mkdir -p "$dir"
+	printf '{}\n' > "$dir/daemon.json"
 	# Tests reach no registry but one on 127.0.0.1: a dead proxy makes
 	# any other pull fail here, without a packet leaving the machine.
 	HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
 		NO_PROXY=127.0.0.1,localhost \
-		dockerd --host "unix://$SOCK" --data-root "$T/engine/data" \
-		--exec-root "$T/engine/exec" --pidfile "$T/engine/docker.pid" \
-		--config-file "$T/daemon.json" --bridge=none --iptables=false \
-		--ip6tables=false >> "$T/engine.log" 2>&1 &
-	echo $! > "$T/engine.pid"
+		dockerd "$@" --data-root "$dir/data" --exec-root "$dir/exec" \
+		--pidfile "$dir/docker.pid" --config-file "$dir/daemon.json" \
+		--bridge=none --iptables=false --ip6tables=false \
+		>> "$dir/engine.log" 2>&1 &
+	echo $! > "$pidfile"
+}
+
+engine_start() {
+	local i
+	dockerd_launch "$T/engine" "$T/engine.pid" --host "unix://$SOCK"
 	for i in $(seq 1 150); do
 		curl -s --max-time 1 --unix-socket "$SOCK" http://engine/_ping \
 			2>/dev/null | grep -q OK && return 0
 		sleep 0.2
 	done
 	say "the private engine did not start; its log:"
-	tail -n 20 "$T/engine.log" >&2
+	tail -n 20 "$T/engine/engine.log" >&2
 	return 1
 }
 
@@ -54,22 +63,10 @@ engine_stop() {
 	return 0
 }
 
-# Builds busybox:latest from Debian's busybox-static: one binary, its
-# applet links, and the PATH an image from a registry would carry.
+# busybox:latest from Debian's busybox-static, as the quick start makes it.
 engine_import_busybox() {
-	local root="$T/rootfs" applet
-	rm -rf "$root"
-	mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/proc" "$root/sys" \
-		"$root/dev"
-	# The engine gives a tmpfs the mode of the image's directory under it.
-	chmod 1777 "$root/tmp"
-	cp /bin/busybox "$root/bin/busybox"
-	for applet in $("$root/bin/busybox" --list); do
-		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-	done
-	tar -C "$root" -c . | DOCKER_HOST="unix://$SOCK" "$DOCKER_CLI" import \
-		--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-		--change 'CMD ["sh"]' - busybox:latest > /dev/null
+	DOCKER_CONFIG="$T/docker-cli" sh "$SRC/conf/busybox-image.sh" \
+		-H "unix://$SOCK"
 }
 
 # How many containers the engine has, running or not.
@@ -139,16 +136,18 @@ responder_stop() {
 	return 0
 }
 
-# Starts nginx with the shipped conf/nginx/cloudfunc.conf, pointed at the
-# responder socket $T/NAME.sock: nginx_start NAME PORT
+# Starts nginx with a shipped file of conf/nginx (cloudfunc.conf unless
+# named), pointed at the responder socket $T/NAME.sock, with more sed
+# expressions applied to it if given: nginx_start NAME PORT [FILE [-e EXPR]...]
 nginx_start() {
-	local dir="$T/nginx-$1" i
+	local name=$1 port=$2 file=${3:-cloudfunc.conf} dir="$T/nginx-$1"
+	shift 3 2>/dev/null || shift $#
 	mkdir -p "$dir/tmp"
 	cp /etc/nginx/fastcgi_params "$dir/"
-	sed -e "s#unix:/run/cloudfunc/cloudfunc.sock#unix:$T/$1.sock#" \
-		-e "s#listen 3000;#listen 127.0.0.1:$2;#" \
-		-e "s#/var/log/nginx/#$dir/#" \
-		"$SRC/conf/nginx/cloudfunc.conf" > "$dir/cloudfunc.conf"
+	sed -e "s#unix:/run/cloudfunc/cloudfunc.sock#unix:$T/$name.sock#" \
+		-e "s#listen 3000;#listen 127.0.0.1:$port;#" \
+		-e "s#/var/log/nginx/#$dir/#" "$@" \
+		"$SRC/conf/nginx/$file" > "$dir/cloudfunc.conf"
 	cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
 pid $dir/nginx.pid;
@@ -166,7 +165,7 @@ CONF
 	nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' \
 		2>> "$dir/error.log" &
 	echo $! > "$dir/pid"
-	wait_port "$2" || { cat "$dir/error.log" >&2; fail "nginx did not start"; }
+	wait_port "$port" || { cat "$dir/error.log" >&2; fail "nginx did not start"; }
 }
 
 nginx_stop() {
@@ -303,35 +302,18 @@ make_certs() {
 # A second private engine on 127.0.0.1:PORT with TLS client
 # authentication, its files under $T/NAME: tls_engine_start NAME PORT CERTS
 tls_engine_start() {
-	local dir="$T/$1" i
-	mkdir -p "$dir"
-	printf '{}\n' > "$dir/daemon.json"
-	HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
-		NO_PROXY=127.0.0.1,localhost \
-		dockerd --host "tcp://127.0.0.1:$2" --tlsverify \
-		--tlscacert "$3/ca.pem" --tlscert "$3/server-cert.pem" \
-		--tlskey "$3/server-key.pem" --data-root "$dir/data" \
-		--exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
-		--config-file "$dir/daemon.json" --bridge=none --iptables=false \
-		--ip6tables=false >> "$dir/engine.log" 2>&1 &
-	echo $! > "$T/$1.pid"
+	local i
+	dockerd_launch "$T/$1" "$T/$1.pid" --host "tcp://127.0.0.1:$2" \
+		--tlsverify --tlscacert "$3/ca.pem" --tlscert "$3/server-cert.pem" \
+		--tlskey "$3/server-key.pem"
 	for i in $(seq 1 150); do
 		curl -s --max-time 1 --cacert "$3/ca.pem" --cert "$3/cert.pem" \
 			--key "$3/key.pem" "https://127.0.0.1:$2/_ping" 2>/dev/null |
 			grep -q OK && return 0
 		sleep 0.2
 	done
-	tail -n 20 "$dir/engine.log" >&2
+	tail -n 20 "$T/$1/engine.log" >&2
 	fail "the TLS engine $1 did not start"
-}
-
-# The docker CLI against a TLS engine: tls_cli PORT CERTS args...
-tls_cli() {
-	local port=$1 certs=$2
-	shift 2
-	DOCKER_CONFIG="$T/docker-cli" "$DOCKER_CLI" --tlsverify \
-		--tlscacert "$certs/ca.pem" --tlscert "$certs/cert.pem" \
-		--tlskey "$certs/key.pem" -H "tcp://127.0.0.1:$port" "$@"
 }
 
 # The engine API of a TLS engine: tls_api PORT CERTS METHOD PATH

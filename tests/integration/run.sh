@@ -60,7 +60,7 @@ scenario_teardown() {
 	# Findings of ASan, UBSan and valgrind, in the responders' logs.
 	local findings='ERROR: (Address|Leak)Sanitizer|runtime error:|ERROR SUMMARY: [1-9]|definitely lost: [1-9]'
 	if grep -l -E "$findings" "$T"/*.log "$T"/lighttpd-*/error.log \
-		2>/dev/null | grep -v engine.log; then
+		2>/dev/null; then
 		say "a sanitizer or valgrind reported an error"
 		grep -h -B 5 -A 30 -E "$findings" "$T"/*.log \
 			"$T"/lighttpd-*/error.log 2>/dev/null | head -n 80 >&2
@@ -108,7 +108,6 @@ for scenario in "${scenarios[@]}"; do
 		echo "not ok $n - $name"
 		sed 's/^/# /; s/^# # /# /' "$log" | tail -n 40
 		for f in "$T"/*.log; do
-			[ "$f" = "$T/engine.log" ] && continue
 			[ -e "$f" ] && tail -n 10 "$f" | sed "s|^|# $(basename "$f"): |"
 		done
 	fi

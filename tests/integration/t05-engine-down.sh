@@ -7,6 +7,8 @@ nginx_start cf "$port"
 
 code=$(http_get "http://127.0.0.1:$port/spawnTestContainer" "$T/body")
 [ "$code" = 200 ] || fail "before the stop: $code"
+# Its container is removed just after the answer: let that finish.
+wait_log "$T/cf.log" 'status=200' || fail "the first request was not logged"
 
 engine_stop
 start=$(date +%s%N)

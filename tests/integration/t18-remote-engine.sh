@@ -9,10 +9,9 @@ make_certs "$T/pki-other" other
 tport=$(free_port)
 tls_engine_start tls "$tport" "$T/pki"
 tls_import() {
-	local root="$T/rootfs"
-	tar -C "$root" -c . | tls_cli "$tport" "$T/pki" import \
-		--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-		- busybox:latest > /dev/null
+	DOCKER_CONFIG="$T/docker-cli" sh "$SRC/conf/busybox-image.sh" --tlsverify \
+		--tlscacert "$T/pki/ca.pem" --tlscert "$T/pki/cert.pem" \
+		--tlskey "$T/pki/key.pem" -H "tcp://127.0.0.1:$tport"
 }
 tls_import || fail "cannot import busybox into the TLS engine"
 
@@ -60,30 +59,9 @@ responder_start localcf -c "$T/local.json" -t 4
 responder_stop tlscf
 responder_start tlscf -c "$T/tls.json" -t 4
 port=$(free_port)
-dir="$T/nginx-cluster"
-mkdir -p "$dir/tmp"
-cp /etc/nginx/fastcgi_params "$dir/"
-sed -e "s#unix:/run/cloudfunc/engine-a.sock#unix:$T/localcf.sock#" \
-	-e "s#unix:/run/cloudfunc/engine-b.sock#unix:$T/tlscf.sock#" \
-	-e "s#listen 3000;#listen 127.0.0.1:$port;#" -e "s#/var/log/nginx/#$dir/#" \
-	"$SRC/conf/nginx/cloudfunc-cluster.conf" > "$dir/cloudfunc.conf"
-cat > "$dir/nginx.conf" <<CONF
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log;
-events { worker_connections 256; }
-http {
-	client_body_temp_path $dir/tmp/body;
-	fastcgi_temp_path $dir/tmp/fastcgi;
-	proxy_temp_path $dir/tmp/proxy;
-	uwsgi_temp_path $dir/tmp/uwsgi;
-	scgi_temp_path $dir/tmp/scgi;
-	include $dir/cloudfunc.conf;
-}
-CONF
-nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>> "$dir/error.log" &
-echo $! > "$dir/pid"
-wait_port "$port" || fail "nginx did not start: $(cat "$dir/error.log")"
+nginx_start cluster "$port" cloudfunc-cluster.conf \
+	-e "s#unix:/run/cloudfunc/engine-a.sock#unix:$T/localcf.sock#" \
+	-e "s#unix:/run/cloudfunc/engine-b.sock#unix:$T/tlscf.sock#"
 
 mkdir -p "$T/cluster-out"
 seq 1 16 | xargs -P 4 -I{} curl -sS --max-time 60 -o "$T/cluster-out/{}" \
