@@ -319,7 +319,7 @@ image_pull(struct engine *e, const char *image, const char *auth_file,
 	}
 	if (leader) {
 		pthread_mutex_unlock(&pulls_lock);
-		log_info("pull image=%s", image);
+		log_info("event=pull image=%s", image);
 		rc = image_do_pull(e, image, auth_file, timeout_ms, p->msg,
 		    sizeof(p->msg), &p->unavailable);
 		if (rc == -1)

@@ -27,35 +27,64 @@ log_enabled(enum log_level level)
 	return level <= log_level;
 }
 
+/* Copies src into dst as the inside of a logfmt quoted value. */
+static void
+log_escape(char *dst, size_t len, const char *src)
+{
+	size_t o = 0;
+
+	for (; *src != '\0' && o + 2 < len; src++) {
+		if (*src == '"' || *src == '\\')
+			dst[o++] = '\\';
+		dst[o++] = (unsigned char)*src < 0x20 ? ' ' : *src;
+	}
+	dst[o] = '\0';
+}
+
 /*
  * Builds the whole line first and writes it with one call, so that lines
- * from concurrent workers never interleave.
+ * from concurrent workers never interleave.  Lines are logfmt: a message
+ * that starts with "event=" is already key=value pairs; any other becomes
+ * msg="...".
  */
 static void
-log_vwrite(enum log_level level, const char *suffix, const char *fmt,
+log_vwrite(enum log_level level, const char *reason, const char *fmt,
     va_list ap)
 {
 	static const char *const names[] = { "error", "info", "debug" };
 	static const int priorities[] = { LOG_ERR, LOG_INFO, LOG_DEBUG };
-	char msg[2048], stamp[32];
+	char msg[2048], body[4400], why[600] = "", stamp[32];
 	struct tm tm;
 	time_t now;
 
 	if (!log_enabled(level))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (strncmp(msg, "event=", 6) == 0) {
+		snprintf(body, sizeof(body), "%s", msg);
+	} else {
+		char quoted[4200];
 
-	if (log_to_syslog) {
-		syslog(priorities[level], "%s%s%s", msg, suffix ? ": " : "",
-		    suffix ? suffix : "");
-		return;
+		log_escape(quoted, sizeof(quoted), msg);
+		snprintf(body, sizeof(body), "msg=\"%s\"", quoted);
+	}
+	if (reason != NULL) {
+		char quoted[520];
+
+		log_escape(quoted, sizeof(quoted), reason);
+		snprintf(why, sizeof(why), " error=\"%s\"", quoted);
 	}
 
+	if (log_to_syslog) {
+		syslog(priorities[level], "level=%s %s%s", names[level], body,
+		    why);
+		return;
+	}
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s cloudfunc-fcgi %s: %s%s%s\n", stamp, names[level],
-	    msg, suffix ? ": " : "", suffix ? suffix : "");
+	fprintf(stderr, "ts=%s level=%s %s%s\n", stamp, names[level], body,
+	    why);
 }
 
 void

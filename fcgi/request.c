@@ -119,7 +119,7 @@ request_recv_timeout(struct exchange *x, long ms)
 
 	if (setsockopt(x->req->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
 	    sizeof(tv)) == -1)
-		log_warn("request id=%s: cannot limit the body's time", x->id);
+		log_warn("request %s: cannot limit the body's time", x->id);
 }
 
 /*
@@ -444,22 +444,33 @@ request_respond(struct exchange *x)
 static void
 request_log(const struct exchange *x, int sent)
 {
-	char phases[128] = "";
+	char phases[128] = "", path[256];
+	size_t i, o = 0;
+
+	/* The path as a logfmt value: cut, with quotes and controls tamed. */
+	for (i = 0; x->route.path[i] != '\0' && o + 3 < sizeof(path); i++) {
+		unsigned char c = (unsigned char)x->route.path[i];
+
+		if (c == '"' || c == '\\')
+			path[o++] = '\\';
+		path[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	path[o] = '\0';
 
 	if (log_enabled(LOG_LEVEL_DEBUG) && x->res.container[0] != '\0')
 		snprintf(phases, sizeof(phases), " create_ms=%ld start_ms=%ld "
 		    "run_ms=%ld remove_ms=%ld", x->res.ms_create,
 		    x->res.ms_start, x->res.ms_run, x->res.ms_remove);
-	log_info("request id=%s method=%s path=\"%.200s\" function=%s "
+	log_info("event=request id=%s method=%s path=\"%s\" function=%s "
 	    "container=%.12s status=%d code=%s ms=%ld%s%s", x->id,
-	    x->method ? x->method : "-", x->route.path,
+	    x->method ? x->method : "-", path,
 	    x->fn ? x->fn->name : "-",
 	    x->res.container[0] ? x->res.container : "-", x->status,
 	    reply_code_name(x->code), x->answered_ms, phases,
 	    sent ? "" : " client=gone");
 	if (x->status >= 500 && x->code != REPLY_BUSY &&
 	    x->code != REPLY_SHUTTING_DOWN)
-		log_warnx("request id=%s failed: %s", x->id,
+		log_warnx("request %s failed: %s", x->id,
 		    x->res.message[0] ? x->res.message : reply_code_name(x->code));
 }
 

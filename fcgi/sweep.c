@@ -150,7 +150,7 @@ sweep_list(struct engine *e, json_object *list, int mine_too)
 			sweep_defer(cid);
 		if (rc != 0)
 			continue;
-		log_info("sweep removed container=%.12s instance=%s "
+		log_info("event=sweep container=%.12s instance=%s "
 		    "function=%s request=%s reason=%s", cid,
 		    sweep_label(labels, RUN_LABEL_INSTANCE),
 		    sweep_label(labels, RUN_LABEL_FUNCTION),

@@ -17,7 +17,7 @@ id=$(sed -n 's/^X-Request-Id: *\([0-9a-f]*\).*/\1/ip' "$T/body.headers")
 [ -n "$id" ] || fail "no X-Request-Id header"
 grep -q "id=$id" "$T/nginx-cf/cloudfunc.access.log" ||
 	fail "request id $id is not nginx's \$request_id"
-wait_log "$T/cf.log" "request id=$id .*status=200" ||
+wait_log "$T/cf.log" "event=request id=$id .*status=200" ||
 	fail "the responder did not log request $id"
 
 code=$(curl -sS --max-time 60 -I -o "$T/head" -w '%{http_code}' \

@@ -40,7 +40,7 @@ seq 1 8 | xargs -P 8 -I{} curl -sS --max-time 90 -o "$T/pull-out/{}" \
 for f in "$T"/pull-out/*; do
 	jq -e '.output == "pulled"' "$f" > /dev/null || fail "$(cat "$f")"
 done
-pulls=$(grep -c "pull image=$reg/cloudfunc/pulltest:1\$" "$T/cf.log")
+pulls=$(grep -c "event=pull image=$reg/cloudfunc/pulltest:1\$" "$T/cf.log")
 [ "$pulls" = 1 ] || fail "$pulls pulls for 8 concurrent requests"
 events=$(engine_api GET "/events?since=$since&until=$(($(date +%s) + 1))&filters=%7B%22event%22%3A%5B%22pull%22%5D%7D" |
 	grep -c pulltest)
@@ -57,6 +57,6 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$code" = 502 ] || fail "never: $code $(cat "$T/b")"
 expect_error "$T/b" image_not_found
 [ "$ms" -lt 1000 ] || fail "\"pull\": \"never\" took $ms ms to refuse"
-! grep -q "pull image=$reg/cloudfunc/never" "$T/cf.log" ||
+! grep -q "event=pull image=$reg/cloudfunc/never" "$T/cf.log" ||
 	fail "a \"never\" image was pulled"
 expect_no_containers

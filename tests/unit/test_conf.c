@@ -50,6 +50,15 @@ test_defaults(void)
 	conf_defaults(&c, err, sizeof(err));
 	tap_streq(c.socket_path, "/tmp/other.sock", "DOCKER_HOST is followed");
 	conf_free(&c);
+	setenv("DOCKER_HOST", "tcp://127.0.0.1:2376", 1);
+	tap_ok(conf_defaults(&c, err, sizeof(err)) == -1 &&
+	    strstr(err, "allow_plain_tcp") != NULL,
+	    "a tcp:// engine without TLS is refused");
+	setenv("DOCKER_CERT_PATH", "/nonexistent/certs", 1);
+	tap_ok(conf_defaults(&c, err, sizeof(err)) == -1 &&
+	    strstr(err, "/nonexistent/certs/ca.pem") != NULL,
+	    "DOCKER_CERT_PATH names the TLS files");
+	unsetenv("DOCKER_CERT_PATH");
 	setenv("DOCKER_HOST", "ssh://somewhere", 1);
 	tap_ok(conf_defaults(&c, err, sizeof(err)) == -1 &&
 	    strstr(err, "DOCKER_HOST") != NULL,
@@ -128,8 +137,12 @@ test_bad_files(void)
 	    "\"cmd\": []}}}", "functions.a.cmd", "an empty command");
 	expect_refused("{\"functions\": {\"a\": {\"image\": \"x\", "
 	    "\"cmd\": [\"ok\", 3]}}}", "element 1", "a command with a number");
-	expect_refused("{\"engine\": \"tcp://1.2.3.4:2375\"}", "\"engine\"",
+	expect_refused("{\"engine\": \"tcp://1.2.3.4:2375\"}",
+	    "allow_plain_tcp", "a tcp:// engine without TLS");
+	expect_refused("{\"engine\": \"http://x\"}", "\"engine\"",
 	    "an engine address of another scheme");
+	expect_refused("{\"engine\": \"tcp://h:1\", \"tls_ca\": \"/x\"}",
+	    "together", "half of the TLS files");
 	expect_refused("{\"functions\": [1]}", "\"functions\"",
 	    "functions as an array");
 	expect_refused("{\n\"engine\": \n}", "line 3", "a syntax error, "
