@@ -1,5 +1,6 @@
 /* cloudfunc-fcgi: runs configured functions in containers, over FastCGI. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	/*
+	 * Workers allocate little and briefly: an arena per thread would
+	 * only grow the resident set.
+	 */
+	mallopt(M_ARENA_MAX, 2);
 	/* A client that goes away must not kill the process mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 	if (engine_global_init() == -1)

@@ -19,6 +19,7 @@
 #include "sweep.h"
 
 #define SERVER_BACKLOG		128
+#define SERVER_STACK_SIZE	(512 * 1024)
 /* How often the main thread looks at workers, signals and sweeps. */
 #define SERVER_TICK_MS		250
 /* How soon a failed removal is tried again. */
@@ -117,7 +118,8 @@ server_engine_config(const struct conf *c, struct engine_config *ecfg)
 }
 
 static int
-server_start_worker(const struct server_config *sc, struct worker *w, int i)
+server_start_worker(const struct server_config *sc, struct worker *w, int i,
+    const pthread_attr_t *attr)
 {
 	int rc;
 
@@ -133,7 +135,7 @@ server_start_worker(const struct server_config *sc, struct worker *w, int i)
 		return -1;
 	}
 	atomic_store(&w->state, WORKER_ACCEPTING);
-	rc = pthread_create(&w->thread, NULL, server_worker, w);
+	rc = pthread_create(&w->thread, attr, server_worker, w);
 	if (rc != 0) {
 		atomic_store(&w->state, WORKER_DONE);
 		errno = rc;
@@ -278,6 +280,7 @@ server_run(const struct server_config *sc)
 	struct engine_config ecfg;
 	struct worker *workers;
 	struct engine *sweeper;
+	pthread_attr_t attr;
 	sigset_t stop;
 	int i, started = 0, sig;
 
@@ -295,9 +298,13 @@ server_run(const struct server_config *sc)
 		engine_free(sweeper);
 		return -1;
 	}
+	/* A worker's deepest frames are a few KiB: the default 8 MiB is waste. */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, SERVER_STACK_SIZE);
 	for (i = 0; i < sc->threads; i++)
-		if (server_start_worker(sc, &workers[i], i) == 0)
+		if (server_start_worker(sc, &workers[i], i, &attr) == 0)
 			started++;
+	pthread_attr_destroy(&attr);
 	if (started == 0) {
 		server_free_workers(workers, sc->threads);
 		engine_free(sweeper);

@@ -116,6 +116,8 @@ for conc in 1 4 8 16; do
 done
 ticks2=$(cpu_ticks)
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$pid/status")
+file=$(awk '/^RssFile/ { print $2 }' "/proc/$pid/status")
 hz=$(getconf CLK_TCK)
 cpu_ms=$(echo "$ticks0 $ticks2 $hz $requests_a" |
 	awk '{ printf "%.2f", ($2 - $1) * 1000 / $3 / $4 }')
@@ -146,7 +148,9 @@ a50=$(percentile "$T/a" 50); c50=$(percentile "$T/c" 50); d50=$(percentile "$T/d
 	echo "| p50 (a) / (d) | $(echo "$a50 $d50" | awk '{ printf "%.2f", $1 / $2 }') |"
 	echo "| p50 (a) / (c) | $(echo "$a50 $c50" | awk '{ printf "%.2f", $1 / $2 }') |"
 	echo "| req/s at concurrency 8, (a) / (d) | $(awk '$1 == 8 { printf "%.2f", $2 / $3 }' "$T/levels") |"
-	echo "| responder peak RSS | $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MiB |"
+	echo "| responder peak RSS (VmHWM) | $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MiB |"
+	echo "| of which its own memory after the run (RssAnon) | $((anon / 1024)).$(( (anon % 1024) * 10 / 1024 )) MiB |"
+	echo "| and shared libraries' pages (RssFile) | $((file / 1024)).$(( (file % 1024) * 10 / 1024 )) MiB |"
 	echo "| responder CPU per request | $cpu_ms ms |"
 } | tee "$OUT/results.md"
 
