@@ -49,18 +49,24 @@ engine_start() {
 	return 1
 }
 
-engine_stop() {
+# Stops the process whose pid PIDFILE holds: SIGNAL first, SIGKILL after
+# SECONDS, then forgets it: stop_pidfile PIDFILE SIGNAL SECONDS
+stop_pidfile() {
 	local pid i
-	pid=$(cat "$T/engine.pid" 2>/dev/null) || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 150); do
+	pid=$(cat "$1" 2>/dev/null) || return 0
+	kill -"$2" "$pid" 2>/dev/null
+	for i in $(seq 1 $(($3 * 20))); do
 		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.05
 	done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	rm -f "$T/engine.pid"
+	rm -f "$1"
 	return 0
+}
+
+engine_stop() {
+	stop_pidfile "$T/engine.pid" TERM 15
 }
 
 # busybox:latest from Debian's busybox-static, as the quick start makes it.
@@ -122,18 +128,8 @@ responder_start() {
 }
 
 responder_stop() {
-	local pid i
-	pid=$(cat "$T/$1.pid" 2>/dev/null) || return 0
-	kill -TERM "$pid" 2>/dev/null
 	# Under valgrind the leak check at exit takes a while.
-	for i in $(seq 1 400); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$T/$1.pid"
-	return 0
+	stop_pidfile "$T/$1.pid" TERM 20
 }
 
 # Starts nginx with a shipped file of conf/nginx (cloudfunc.conf unless
@@ -169,11 +165,7 @@ CONF
 }
 
 nginx_stop() {
-	local pid
-	pid=$(cat "$T/nginx-$1/pid" 2>/dev/null) || return 0
-	kill -QUIT "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$T/nginx-$1/pid"
+	stop_pidfile "$T/nginx-$1/pid" QUIT 5
 }
 
 # Starts lighttpd with one of the shipped conf/lighttpd files:
@@ -198,16 +190,7 @@ CONF
 }
 
 lighttpd_stop() {
-	local pid i
-	pid=$(cat "$T/lighttpd-$1/pid" 2>/dev/null) || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$T/lighttpd-$1/pid"
+	stop_pidfile "$T/lighttpd-$1/pid" TERM 5
 }
 
 wait_port() {
@@ -263,11 +246,7 @@ YAML
 }
 
 registry_stop() {
-	local pid
-	pid=$(cat "$T/registry/pid" 2>/dev/null) || return 0
-	kill -TERM "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$T/registry/pid"
+	stop_pidfile "$T/registry/pid" TERM 5
 }
 
 # Runs Debian's docker CLI against the private engine.
