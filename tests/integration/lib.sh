@@ -80,15 +80,18 @@ engine_count_containers() {
 	engine_api GET '/containers/json?all=1' | jq length
 }
 
-# Fails unless the engine holds no container at all.
+# Fails unless the engine holds no container at all.  A run's container is
+# removed just after its answer, so this waits up to 5 s for that.
 expect_no_containers() {
-	local n
-	n=$(engine_count_containers) || fail "cannot list containers"
-	[ "$n" = 0 ] || {
-		engine_api GET '/containers/json?all=1' | jq -c \
-			'.[] | {Id: .Id[0:12], State, Labels}' >&2
-		fail "$n container(s) left on the engine"
-	}
+	local n i
+	for i in $(seq 1 100); do
+		n=$(engine_count_containers) || fail "cannot list containers"
+		[ "$n" = 0 ] && return 0
+		sleep 0.05
+	done
+	engine_api GET '/containers/json?all=1' | jq -c \
+		'.[] | {Id: .Id[0:12], State, Labels}' >&2
+	fail "$n container(s) left on the engine"
 }
 
 free_port() {
