@@ -23,6 +23,8 @@
 /* How often, and how far apart, to ask whether a 137 was the OOM killer. */
 #define RUN_OOM_TRIES		20
 #define RUN_OOM_PAUSE_MS	50
+/* What the init process reports for a command killed by a signal. */
+#define RUN_STATUS_SIGKILL	137
 #define RUN_STATUS_SIGTERM	143
 /* How often a run looks at its cancel flag while waiting for output. */
 #define RUN_SLICE_MS		200
@@ -616,7 +618,7 @@ run_attached(struct run *r)
 		return rc;
 	if (run_wait(r) == -1)
 		return -1;
-	if (r->res->exit_code == 137 && run_oom_killed(r))
+	if (r->res->exit_code == RUN_STATUS_SIGKILL && run_oom_killed(r))
 		return run_fail(r, REPLY_OUT_OF_MEMORY, "function \"%s\" was "
 		    "killed for passing its memory limit of %ld MB",
 		    r->rq->fn->name, r->rq->fn->memory_mb);
@@ -648,13 +650,15 @@ run_function(struct engine *e, const struct run_request *rq,
 	res->ms_total = (long)(clock_ms() - t0);
 
 	/*
-	 * The init process reports SIGTERM as 143: the engine shutting down
-	 * or an operator stopped the container, not the function itself.
+	 * SIGTERM, or SIGKILL that was not the OOM killer: nothing of ours
+	 * sends them, so the engine shutting down or an operator stopped the
+	 * container, not the function itself.
 	 */
-	if (res->code == REPLY_OK && res->exit_code == RUN_STATUS_SIGTERM)
+	if (res->code == REPLY_OK && (res->exit_code == RUN_STATUS_SIGTERM ||
+	    res->exit_code == RUN_STATUS_SIGKILL))
 		run_fail(&r, REPLY_ENGINE_ERROR, "the container of \"%s\" was "
-		    "stopped from outside (status 143, SIGTERM): the engine "
-		    "shut down or an operator stopped it", rq->fn->name);
+		    "stopped from outside (status %d): the engine shut down or "
+		    "an operator stopped it", rq->fn->name, res->exit_code);
 	if (res->code == REPLY_OK && res->exit_code != 0 &&
 	    !res->out.truncated)
 		run_fail(&r, REPLY_FUNCTION_FAILED, "function \"%s\" exited "

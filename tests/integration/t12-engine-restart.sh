@@ -27,7 +27,10 @@ wait $burst
 
 say "answers: $(sort "$T/codes" | uniq -c | tr '\n' ' ')"
 [ "$(wc -l < "$T/codes")" = 24 ] || fail "answers lost: $(wc -l < "$T/codes") of 24"
-grep -qvE '^(200|502|503)$' "$T/codes" && fail "unexpected status"
+if grep -qvE '^(200|502|503)$' "$T/codes"; then
+	grep -L '"success":true' "$T"/restart-out/* | xargs grep -h -v engine_ | head -n 3 >&2
+	fail "unexpected status"
+fi
 for f in "$T"/restart-out/*; do
 	jq -e '.success == true or (.success == false and
 		(.code | IN("engine_unavailable", "engine_lost", "engine_error")))' "$f" \
