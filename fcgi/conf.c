@@ -1,15 +1,21 @@
 /* The configuration: defaults, the JSON file, and its checks. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "conf.h"
+
+#ifndef CLOUDFUNC_GATE_PATH
+#define CLOUDFUNC_GATE_PATH	"/usr/local/libexec/cloudfunc/cloudfunc-gate"
+#endif
 
 #define CONF_MAX_FILE		(1024 * 1024)
 #define CONF_MAX_FUNCTIONS	1024
@@ -103,6 +109,7 @@ conf_free(struct conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->registry_auth_file);
+	free(c->gate);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -305,6 +312,34 @@ conf_finish_engine(struct conf *c, struct conf_check *ck)
 	return conf_set_string(&c->engine_url, url);
 }
 
+/*
+ * The installed gate, or, for a responder run from its build tree, the
+ * one built beside it.  Either is a path on this host, which is the
+ * engine's host too unless the file says otherwise.
+ */
+static const char *
+conf_default_gate(void)
+{
+	static char beside[PATH_MAX];
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (access(CLOUDFUNC_GATE_PATH, X_OK) == 0)
+		return CLOUDFUNC_GATE_PATH;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return CLOUDFUNC_GATE_PATH;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL)
+		return CLOUDFUNC_GATE_PATH;
+	*slash = '\0';
+	snprintf(beside, sizeof(beside), "%.*s/cloudfunc-gate",
+	    (int)(sizeof(beside) - 16), self);
+	return access(beside, X_OK) == 0 ? beside : CLOUDFUNC_GATE_PATH;
+}
+
 int
 conf_defaults(struct conf *c, char *err, size_t errlen)
 {
@@ -320,10 +355,12 @@ conf_defaults(struct conf *c, char *err, size_t errlen)
 	c->queue_ms = 2000;
 	c->sweep_interval_ms = 60000;
 	c->stop_grace_ms = 30000;
+	c->prewarm_max_idle_ms = 300000;
 	if (host == NULL || host[0] == '\0')
 		host = CONF_DEFAULT_ENGINE;
 	if (conf_set_engine(c, host, &ck, NULL) == -1 ||
-	    conf_finish_engine(c, &ck) == -1 || conf_add_seed(c) == -1) {
+	    conf_finish_engine(c, &ck) == -1 || conf_add_seed(c) == -1 ||
+	    conf_set_string(&c->gate, conf_default_gate()) == -1) {
 		snprintf(err, errlen, "out of memory");
 		conf_free(c);
 		return -1;
@@ -544,6 +581,7 @@ static const struct conf_key conf_function_keys[] = {
 	{ "max_output_bytes", CONF_INT, CONF_AT(max_output_bytes), 1,
 	    268435456, NULL },
 	{ "max_running", CONF_INT, CONF_AT(max_running), 0, 100000, NULL },
+	{ "prewarm", CONF_INT, CONF_AT(prewarm), 0, 64, NULL },
 	{ "read_only", CONF_BOOL, CONF_AT(read_only), 0, 0, NULL },
 	{ "response", CONF_CHOICE, CONF_AT(response), 0, 0, conf_responses },
 	{ "pull", CONF_CHOICE, CONF_AT(pull), 0, 0, conf_pulls },
@@ -752,6 +790,8 @@ static const struct {
 	{ "sweep_interval_ms", offsetof(struct conf, sweep_interval_ms),
 	    1000, 86400000 },
 	{ "stop_grace_ms", offsetof(struct conf, stop_grace_ms), 0, 3600000 },
+	{ "prewarm_max_idle_ms", offsetof(struct conf, prewarm_max_idle_ms),
+	    1000, 86400000 },
 };
 
 /* Reads a top-level integer key; returns 1 when name is one. */
@@ -811,6 +851,12 @@ conf_read_top(struct conf *c, json_object *top, struct conf_check *ck)
 				conf_problem(ck, k, "expected true or false");
 			else
 				c->allow_plain_tcp = json_object_get_boolean(val);
+		} else if (strcmp(k, "gate") == 0) {
+			s = conf_get_string(val, k, ck);
+			if (s != NULL && s[0] != '/')
+				conf_problem(ck, k, "expected an absolute path");
+			else if (s != NULL && conf_set_string(&c->gate, s) == -1)
+				return -1;
 		} else if (strcmp(k, "registry_auth_file") == 0) {
 			s = conf_get_string(val, k, ck);
 			if (s != NULL &&
@@ -820,8 +866,9 @@ conf_read_top(struct conf *c, json_object *top, struct conf_check *ck)
 			conf_problem(ck, k, "unknown key (expected engine, "
 			    "engine_timeout_ms, connect_timeout_ms, "
 			    "pull_timeout_ms, max_running, queue_ms, "
-			    "sweep_interval_ms, stop_grace_ms, tls_ca, tls_cert, "
-			    "tls_key, allow_plain_tcp, registry_auth_file or "
+			    "sweep_interval_ms, stop_grace_ms, "
+			    "prewarm_max_idle_ms, tls_ca, tls_cert, tls_key, "
+			    "allow_plain_tcp, registry_auth_file, gate or "
 			    "functions)");
 		}
 	}

@@ -41,6 +41,7 @@ struct conf_function {
 	long	  max_body_bytes;
 	long	  max_output_bytes;
 	long	  max_running;	/* containers of this function at once; 0: any */
+	long	  prewarm;	/* containers kept started, waiting; 0: none */
 	int	  read_only;	/* read-only root filesystem */
 	int	  response;	/* enum conf_response */
 	int	  pull;		/* enum conf_pull */
@@ -49,6 +50,7 @@ struct conf_function {
 struct conf {
 	char	*engine;	/* unix:///path or tcp://host:port */
 	char	*registry_auth_file;	/* the docker CLI's "auths" format */
+	char	*gate;		/* the gate program, as the engine's host sees it */
 	char	*socket_path;	/* unix://: the path part of engine */
 	char	*engine_url;	/* the base URL of every call */
 	char	*tls_ca;	/* tcp:// with TLS: files in PEM */
@@ -62,6 +64,7 @@ struct conf {
 	long	 queue_ms;		/* wait for a free slot, then 503 busy */
 	long	 sweep_interval_ms;	/* look for orphans this often */
 	long	 stop_grace_ms;		/* runs may finish this long on stop */
+	long	 prewarm_max_idle_ms;	/* a waiting container is replaced after */
 	struct conf_function *functions;
 	size_t	 nfunctions;
 };

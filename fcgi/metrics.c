@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "pool.h"
 
 /* The HTTP statuses cloudfunc answers with, in the order they print. */
 static const int metrics_statuses[] = {
@@ -50,6 +51,10 @@ static long		metrics_flight;
 static struct metrics_histogram metrics_phases[METRICS_PHASES];
 static unsigned long long metrics_orphans;
 static unsigned long long metrics_retries;
+static unsigned long long metrics_pool_events[METRICS_POOL_EVENTS];
+static const char *const metrics_pool_names[METRICS_POOL_EVENTS] = {
+	"hit", "miss", "started", "expired"
+};
 static unsigned long long metrics_faults[METRICS_NFAULTS];
 
 int
@@ -116,6 +121,14 @@ metrics_swept(int n)
 {
 	pthread_mutex_lock(&metrics_lock);
 	metrics_orphans += (unsigned long long)n;
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+void
+metrics_pool(enum metrics_pool what)
+{
+	pthread_mutex_lock(&metrics_lock);
+	metrics_pool_events[what]++;
 	pthread_mutex_unlock(&metrics_lock);
 }
 
@@ -232,6 +245,18 @@ metrics_write_gauges(struct buf *out, long running)
 		rc |= metrics_printf(out, "cloudfunc_engine_errors_total"
 		    "{kind=\"%s\"} %llu\n", metrics_fault_names[k],
 		    metrics_faults[k]);
+	rc |= metrics_printf(out, "# HELP cloudfunc_pool_ready Pre-started "
+	    "containers waiting for a request.\n"
+	    "# TYPE cloudfunc_pool_ready gauge\n"
+	    "cloudfunc_pool_ready %ld\n", pool_ready());
+	rc |= metrics_printf(out, "# HELP cloudfunc_pool_events_total "
+	    "Pre-started containers: taken (hit), wanted but none ready "
+	    "(miss), started, replaced after their idle time (expired).\n"
+	    "# TYPE cloudfunc_pool_events_total counter\n");
+	for (k = 0; k < METRICS_POOL_EVENTS; k++)
+		rc |= metrics_printf(out, "cloudfunc_pool_events_total"
+		    "{event=\"%s\"} %llu\n", metrics_pool_names[k],
+		    metrics_pool_events[k]);
 	return rc;
 }
 

@@ -32,6 +32,16 @@ void	metrics_in_flight(int delta);
 /* How long one phase of a run took. */
 void	metrics_phase(enum metrics_phase phase, long ms);
 
+/* What became of the pre-started containers. */
+enum metrics_pool {
+	METRICS_POOL_HIT,	/* a request found one ready */
+	METRICS_POOL_MISS,	/* a request of a pooled function found none */
+	METRICS_POOL_STARTED,
+	METRICS_POOL_EXPIRED,	/* replaced after waiting too long */
+	METRICS_POOL_EVENTS
+};
+
+void	metrics_pool(enum metrics_pool what);
 void	metrics_swept(int n);
 void	metrics_removal_retry(void);
 void	metrics_engine_error(enum engine_fault kind);

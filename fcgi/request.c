@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "pool.h"
 #include "reply.h"
 #include "request.h"
 #include "route.h"
@@ -39,6 +40,7 @@ struct exchange {
 	const char	*content_type;	/* of a raw body */
 	struct run_result res;
 	struct run_request rq;		/* of the run, for its cleanup */
+	char		warm[72];	/* a pre-started container taken */
 	int		 slot;		/* a slot is held until the cleanup */
 	long long	 started_ms;
 	long		 answered_ms;	/* to the client, cleanup excluded */
@@ -283,6 +285,9 @@ request_invoke(struct exchange *x, struct engine *e, int detail,
 	x->rq.stdin_len = x->input.len;
 	x->rq.client_fd = x->req->ipcFd;
 	x->rq.cancel = x->ctx->cancel;
+	if (x->fn->prewarm > 0 &&
+	    pool_take(request_fn_index(x), x->warm, sizeof(x->warm)) == 0)
+		x->rq.warm = x->warm;
 	run_function(e, &x->rq, &x->res);
 	request_answer_run(x, detail);
 }
@@ -462,10 +467,11 @@ request_log(const struct exchange *x, int sent)
 		    "run_ms=%ld remove_ms=%ld", x->res.ms_create,
 		    x->res.ms_start, x->res.ms_run, x->res.ms_remove);
 	log_info("event=request id=%s method=%s path=\"%s\" function=%s "
-	    "container=%.12s status=%d code=%s ms=%ld%s%s", x->id,
+	    "container=%.12s%s status=%d code=%s ms=%ld%s%s", x->id,
 	    x->method ? x->method : "-", path,
 	    x->fn ? x->fn->name : "-",
-	    x->res.container[0] ? x->res.container : "-", x->status,
+	    x->res.container[0] ? x->res.container : "-",
+	    x->res.warm ? " warm=1" : "", x->status,
 	    reply_code_name(x->code), x->answered_ms, phases,
 	    sent ? "" : " client=gone");
 	if (x->status >= 500 && x->code != REPLY_BUSY &&

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "clock.h"
+#include "gate.h"
 #include "image.h"
 #include "instance.h"
 #include "log.h"
@@ -173,29 +175,22 @@ run_labels(const struct run_request *rq, int *bad)
 	    bad);
 	deadline = (long long)time(NULL) + rq->fn->timeout_ms / 1000 +
 	    2 * rq->conf->engine_timeout_ms / 1000 + RUN_DEADLINE_SLACK_S;
+	/* A pre-started container waits, at most this long, before its run. */
+	if (rq->prestart)
+		deadline += rq->conf->prewarm_max_idle_ms / 1000;
 	snprintf(when, sizeof(when), "%lld", deadline);
 	run_add(labels, RUN_LABEL_DEADLINE, json_object_new_string(when), bad);
 	return labels;
 }
 
-/* The configured environment, then what the request adds. */
-static json_object *
-run_env(const struct run_request *rq, int *bad)
-{
-	json_object *env = run_strings((const char *const *)rq->fn->env, bad);
-	size_t i;
-
-	for (i = 0; env != NULL && rq->env != NULL && rq->env[i] != NULL; i++)
-		run_push(env, json_object_new_string(rq->env[i]), bad);
-	return env;
-}
-
 /* The locked-down host configuration, as the function allows it. */
 static json_object *
-run_host_config(const struct conf_function *fn, int *bad)
+run_host_config(const struct run_request *rq, int *bad)
 {
-	json_object *host, *tmpfs, *ulimit, *ulimits;
-	char opts[96];
+	const struct conf_function *fn = rq->fn;
+	json_object *host, *tmpfs, *ulimit, *ulimits, *binds;
+	char opts[96], *bind;
+	size_t len;
 
 	host = json_object_new_object();
 	if (host == NULL) {
@@ -216,7 +211,19 @@ run_host_config(const struct conf_function *fn, int *bad)
 	run_add(host, "NanoCpus", json_object_new_int64(
 	    (int64_t)(fn->cpus * 1e9)), bad);
 	run_add(host, "PidsLimit", json_object_new_int64(fn->pids), bad);
-	run_add(host, "Init", json_object_new_boolean(1), bad);
+	/* The gate is the first process: it reaps and passes signals on. */
+	run_add(host, "Init", json_object_new_boolean(0), bad);
+	len = strlen(rq->conf->gate) + sizeof(GATE_MOUNT ":ro") + 1;
+	bind = malloc(len);
+	binds = json_object_new_array();
+	if (bind != NULL) {
+		snprintf(bind, len, "%s:%s:ro", rq->conf->gate, GATE_MOUNT);
+		run_push(binds, json_object_new_string(bind), bad);
+		free(bind);
+	} else {
+		*bad = 1;
+	}
+	run_add(host, "Binds", binds, bad);
 
 	ulimit = json_object_new_object();
 	run_add(ulimit, "Name", json_object_new_string("nofile"), bad);
@@ -236,22 +243,28 @@ run_host_config(const struct conf_function *fn, int *bad)
 	return host;
 }
 
-/* The body of the create call; returns a json-c object or NULL. */
+/*
+ * The body of the create call; returns a json-c object or NULL.  cmd is
+ * the command the gate runs, which the body takes over.
+ */
 static json_object *
-run_create_body(const struct run_request *rq)
+run_create_body(const struct run_request *rq, json_object *cmd)
 {
 	const struct conf_function *fn = rq->fn;
 	json_object *body;
 	int bad = 0;
 
 	body = json_object_new_object();
-	if (body == NULL)
+	if (body == NULL) {
+		json_object_put(cmd);
 		return NULL;
+	}
 	run_add(body, "Image", json_object_new_string(fn->image), &bad);
-	if (fn->cmd != NULL)
-		run_add(body, "Cmd", run_strings((const char *const *)fn->cmd,
-		    &bad), &bad);
-	run_add(body, "Env", run_env(rq, &bad), &bad);
+	run_add(body, "Entrypoint", run_strings((const char *const[]){
+	    GATE_MOUNT, NULL }, &bad), &bad);
+	run_add(body, "Cmd", cmd, &bad);
+	run_add(body, "Env", run_strings((const char *const *)fn->env, &bad),
+	    &bad);
 	run_add(body, "User", json_object_new_string(fn->user), &bad);
 	run_add(body, "Tty", json_object_new_boolean(0), &bad);
 	run_add(body, "OpenStdin", json_object_new_boolean(1), &bad);
@@ -260,7 +273,7 @@ run_create_body(const struct run_request *rq)
 	run_add(body, "AttachStdout", json_object_new_boolean(1), &bad);
 	run_add(body, "AttachStderr", json_object_new_boolean(1), &bad);
 	run_add(body, "Labels", run_labels(rq, &bad), &bad);
-	run_add(body, "HostConfig", run_host_config(fn, &bad), &bad);
+	run_add(body, "HostConfig", run_host_config(rq, &bad), &bad);
 	if (bad) {
 		json_object_put(body);
 		return NULL;
@@ -326,18 +339,100 @@ run_post_create(struct run *r, json_object *body)
 	    &r->err);
 }
 
+/* Appends the strings of array src, if it is one, to dst. */
+static void
+run_append_strings(json_object *dst, json_object *src, int *bad)
+{
+	size_t i;
+
+	if (!json_object_is_type(src, json_type_array))
+		return;
+	for (i = 0; i < json_object_array_length(src); i++)
+		run_push(dst, json_object_new_string(json_object_get_string(
+		    json_object_array_get_idx(src, i))), bad);
+}
+
+/*
+ * The image's own command, entrypoint and arguments, for a function that
+ * names none: the gate takes the entrypoint's place, so it must be told.
+ * Returns a json-c array, or NULL with the run failed.
+ */
+static json_object *
+run_image_command(struct run *r)
+{
+	const struct conf_function *fn = r->rq->fn;
+	json_object *obj, *config, *entry = NULL, *args = NULL, *cmd;
+	char path[1100];
+	int status, bad = 0;
+
+	snprintf(path, sizeof(path), "/images/%s/json", fn->image);
+	status = engine_call(r->engine, "GET", path, NULL, 0, &r->err);
+	if (status == 404 && fn->pull == CONF_PULL_MISSING &&
+	    !r->res->pulled) {
+		if (run_pull(r) == -1)
+			return NULL;
+		status = engine_call(r->engine, "GET", path, NULL, 0, &r->err);
+	}
+	if (status == -1) {
+		run_engine_fault(r);
+		return NULL;
+	}
+	if (status == 404) {
+		run_fail(r, REPLY_IMAGE_NOT_FOUND, "image \"%s\" is not on the "
+		    "engine: %s", fn->image, engine_message(r->engine));
+		return NULL;
+	}
+	if (status != 200) {
+		run_engine_status(r, "describe the image", status);
+		return NULL;
+	}
+
+	obj = run_reply(r);
+	if (json_object_object_get_ex(obj, "Config", &config)) {
+		json_object_object_get_ex(config, "Entrypoint", &entry);
+		json_object_object_get_ex(config, "Cmd", &args);
+	}
+	cmd = json_object_new_array();
+	if (cmd != NULL) {
+		run_append_strings(cmd, entry, &bad);
+		run_append_strings(cmd, args, &bad);
+	}
+	json_object_put(obj);
+	if (cmd == NULL || bad) {
+		json_object_put(cmd);
+		run_fail(r, REPLY_INTERNAL, "out of memory");
+		return NULL;
+	}
+	if (json_object_array_length(cmd) == 0) {
+		json_object_put(cmd);
+		run_fail(r, REPLY_ENGINE_ERROR, "image \"%s\" names no command "
+		    "and function \"%s\" has no cmd", fn->image, fn->name);
+		return NULL;
+	}
+	return cmd;
+}
+
 static int
 run_create(struct run *r)
 {
 	const struct conf_function *fn = r->rq->fn;
-	json_object *body;
-	int status;
+	json_object *body, *cmd;
+	int status, bad = 0;
 
 	if (fn->pull == CONF_PULL_ALWAYS && run_pull(r) == -1)
 		return -1;
-	body = run_create_body(r->rq);
-	if (body == NULL)
+	if (fn->cmd != NULL)
+		cmd = run_strings((const char *const *)fn->cmd, &bad);
+	else
+		cmd = run_image_command(r);
+	if (cmd == NULL)
+		return r->res->code != REPLY_OK ? -1 :
+		    run_fail(r, REPLY_INTERNAL, "out of memory");
+	body = run_create_body(r->rq, cmd);
+	if (body == NULL || bad) {
+		json_object_put(body);
 		return run_fail(r, REPLY_INTERNAL, "out of memory");
+	}
 	status = run_post_create(r, body);
 	if (status == 404 && fn->pull == CONF_PULL_MISSING && !r->res->pulled) {
 		if (run_pull(r) == -1) {
@@ -378,28 +473,79 @@ run_start(struct run *r)
 	return 0;
 }
 
-/* Keeps stdout and stderr apart, each up to the function's cap. */
+/*
+ * Two framings, one inside the other: the engine's stream carries the
+ * gate's stdout and stderr, and the gate's stdout carries its own frames
+ * of the command's output and, last, the exit record.
+ */
+struct run_output {
+	struct run_result	*res;
+	struct stream_parser	 gate;
+	unsigned char		 status[GATE_EXIT_LEN];
+	size_t			 status_len;
+	int			 exited;	/* the exit record is in */
+	int			 bad;		/* the gate's frames made no sense */
+};
+
+/* Keeps the command's stdout and stderr apart, each up to its cap. */
+static int
+run_gate_sink(enum stream_type type, const char *data, size_t len,
+    void *arg)
+{
+	struct run_output *o = arg;
+	struct run_result *res = o->res;
+	const unsigned char *s = o->status;
+	size_t n;
+
+	if (o->exited) {
+		o->bad = 1;
+		return -1;
+	}
+	switch ((int)type) {
+	case GATE_STDOUT:
+		if (buf_append(&res->out, data, len) == -1)
+			return -1;
+		return res->out.truncated ? -1 : 0;
+	case GATE_STDERR:
+		return buf_append(&res->err, data, len);
+	case GATE_EXIT:
+		n = sizeof(o->status) - o->status_len;
+		if (len > n) {
+			o->bad = 1;
+			return -1;
+		}
+		memcpy(o->status + o->status_len, data, len);
+		o->status_len += len;
+		if (o->status_len < sizeof(o->status))
+			return 0;
+		res->exit_code = (int)((uint32_t)s[0] << 24 |
+		    (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3]);
+		o->exited = 1;
+		/* Nothing may follow: the run is over. */
+		return -1;
+	default:
+		o->bad = 1;
+		return -1;
+	}
+}
+
+/* The engine's level: the gate's stdout is framed, its stderr is not. */
 static int
 run_sink(enum stream_type type, const char *data, size_t len, void *arg)
 {
-	struct run_result *res = arg;
-	struct buf *b;
+	struct run_output *o = arg;
 
 	if (type == STREAM_STDOUT)
-		b = &res->out;
-	else if (type == STREAM_STDERR || type == STREAM_SYSTEMERR)
-		b = &res->err;
-	else
-		return 0;
-	if (buf_append(b, data, len) == -1)
-		return -1;
-	return res->out.truncated ? -1 : 0;
+		return stream_feed(&o->gate, data, len);
+	if (type == STREAM_STDERR || type == STREAM_SYSTEMERR)
+		return buf_append(&o->res->err, data, len);
+	return 0;
 }
 
-/* Where feeding stdin stands. */
+/* Where feeding stdin stands: the gate's header, then the body. */
 struct run_input {
-	const char	*data;
-	size_t		 left;
+	const char	*data[2];
+	size_t		 left[2];
 	int		 open;	/* the write side is not closed yet */
 };
 
@@ -412,21 +558,50 @@ static void
 run_feed(struct engine_stream *s, struct run_input *in)
 {
 	struct engine_error err;
+	int i = in->left[0] > 0 ? 0 : 1;
 	long n;
 
-	if (in->left > 0) {
-		n = engine_stream_write(s, in->data, in->left, &err);
+	if (in->left[i] > 0) {
+		n = engine_stream_write(s, in->data[i], in->left[i], &err);
 		if (n == -1) {
-			in->left = 0;
+			in->left[0] = in->left[1] = 0;
 		} else {
-			in->data += n;
-			in->left -= (size_t)n;
+			in->data[i] += n;
+			in->left[i] -= (size_t)n;
 		}
 	}
-	if (in->left == 0) {
+	if (in->left[0] == 0 && in->left[1] == 0) {
 		engine_stream_close_write(s, &err);
 		in->open = 0;
 	}
+}
+
+/*
+ * The gate's header: the request's environment.  Returns 0, or -1 when
+ * it is too large for the gate.
+ */
+static int
+run_gate_header(const struct run_request *rq, struct buf *hdr)
+{
+	size_t i, len = 0;
+	unsigned char *p;
+
+	for (i = 0; rq->env != NULL && rq->env[i] != NULL; i++)
+		len += strlen(rq->env[i]) + 1;
+	if (len > GATE_MAX_ENV)
+		return -1;
+	hdr->limit = 0;
+	if (buf_append(hdr, GATE_MAGIC "\0\0\0\0", GATE_HEADER_LEN) == -1)
+		return -1;
+	for (i = 0; rq->env != NULL && rq->env[i] != NULL; i++)
+		if (buf_append(hdr, rq->env[i], strlen(rq->env[i]) + 1) == -1)
+			return -1;
+	p = (unsigned char *)hdr->data + 4;
+	p[0] = (unsigned char)(len >> 24);
+	p[1] = (unsigned char)(len >> 16);
+	p[2] = (unsigned char)(len >> 8);
+	p[3] = (unsigned char)len;
+	return 0;
 }
 
 /*
@@ -457,35 +632,54 @@ run_cut_short(struct run *r)
 }
 
 /*
- * Feeds stdin and reads the attach stream to its end, within the
- * function's time limit.  Returns 0 at the end of the stream or when the
- * output reached its cap, else -1.
+ * Feeds the gate its header and stdin, and reads the attach stream until
+ * the gate's exit record or the stream's end, within the function's time
+ * limit.  Returns 0 when the run is over or its output reached the cap,
+ * else -1.
  */
 static int
-run_exchange(struct run *r, struct engine_stream *s)
+run_exchange(struct run *r, struct engine_stream *s, struct run_output *o)
 {
-	struct run_input in = { r->rq->stdin_data, r->rq->stdin_len, 1 };
+	struct run_input in = { { NULL, r->rq->stdin_data },
+	    { 0, r->rq->stdin_len }, 1 };
 	struct stream_parser p;
+	struct buf hdr;
 	char chunk[16384];
-	int ready;
+	int ready, rc = 0;
 	long n = ENGINE_STREAM_AGAIN, left;
 
-	stream_init(&p, run_sink, r->res);
+	buf_init(&hdr, 0);
+	if (run_gate_header(r->rq, &hdr) == -1) {
+		buf_free(&hdr);
+		return run_fail(r, REPLY_INTERNAL, "the request's environment "
+		    "is larger than the %d bytes a container is given",
+		    GATE_MAX_ENV);
+	}
+	in.data[0] = hdr.data;
+	in.left[0] = hdr.len;
+	stream_init(&p, run_sink, o);
+	stream_init(&o->gate, run_gate_sink, o);
 	for (;;) {
-		if (run_cut_short(r) == -1)
-			return -1;
+		if ((rc = run_cut_short(r)) == -1)
+			break;
 		left = (long)(r->deadline - clock_ms());
 		ready = engine_stream_wait(s, in.open, r->rq->client_fd,
 		    left < RUN_SLICE_MS ? left : RUN_SLICE_MS, &r->err);
-		if (ready == -1)
-			return run_engine_fault(r);
-		if (ready == 0 && clock_ms() >= r->deadline)
-			return run_fail(r, REPLY_TIMEOUT, "function \"%s\" "
+		if (ready == -1) {
+			rc = run_engine_fault(r);
+			break;
+		}
+		if (ready == 0 && clock_ms() >= r->deadline) {
+			rc = run_fail(r, REPLY_TIMEOUT, "function \"%s\" "
 			    "passed its time limit of %ld ms and was killed",
 			    r->rq->fn->name, r->rq->fn->timeout_ms);
-		if ((ready & ENGINE_STREAM_WATCHED) && run_client_gone(r))
-			return run_fail(r, REPLY_CLIENT_GONE, "the client went "
+			break;
+		}
+		if ((ready & ENGINE_STREAM_WATCHED) && run_client_gone(r)) {
+			rc = run_fail(r, REPLY_CLIENT_GONE, "the client went "
 			    "away; the run was stopped");
+			break;
+		}
 		if (ready & ENGINE_STREAM_WRITABLE)
 			run_feed(s, &in);
 		if (!(ready & ENGINE_STREAM_READABLE))
@@ -494,14 +688,20 @@ run_exchange(struct run *r, struct engine_stream *s)
 		n = engine_stream_read(s, chunk, sizeof(chunk), &r->err);
 		if (n == 0)
 			break;
-		if (n == -1)
-			return run_engine_fault(r);
+		if (n == -1) {
+			rc = run_engine_fault(r);
+			break;
+		}
 		if (n > 0 && stream_feed(&p, chunk, (size_t)n) == -1)
 			break;
 	}
-
-	if (r->res->out.truncated)
-		return 0;
+	buf_free(&hdr);
+	if (rc == -1 || r->res->out.truncated || o->exited)
+		return rc;
+	if (o->bad)
+		return run_fail(r, REPLY_ENGINE_ERROR, "the gate of the "
+		    "container sent frames that make no sense");
+	/* The end came without the record: the engine will say why. */
 	if (!stream_complete(&p) || n != 0)
 		return run_fail(r, REPLY_ENGINE_ERROR,
 		    "the container's output stream was cut or malformed");
@@ -593,14 +793,44 @@ run_remove(struct run *r)
 	sweep_defer(r->res->container);
 }
 
-/* The steps from attach to the exit status; the caller removes. */
+/*
+ * Whether a pre-started container still waits at its gate.  One that
+ * died while waiting never saw the request, so the run may go cold.
+ */
 static int
-run_attached(struct run *r)
+run_warm_alive(struct run *r)
 {
+	json_object *obj, *state, *running;
+	char path[128];
+	int status, alive = 0;
+
+	snprintf(path, sizeof(path), "/containers/%s/json", r->res->container);
+	status = engine_call(r->engine, "GET", path, NULL, 0, &r->err);
+	if (status != 200)
+		return 0;
+	obj = run_reply(r);
+	if (json_object_object_get_ex(obj, "State", &state) &&
+	    json_object_object_get_ex(state, "Running", &running))
+		alive = json_object_get_boolean(running);
+	json_object_put(obj);
+	return alive;
+}
+
+/* What run_attached() says of a pre-started container no longer running. */
+#define RUN_GONE	(-2)
+
+/*
+ * The steps from attach to the exit status; the caller removes.  A
+ * pre-started container runs already, its gate waiting for stdin.
+ */
+static int
+run_attached(struct run *r, int started)
+{
+	struct run_output o = { .res = r->res };
 	struct engine_stream *s;
 	char path[192];
 	long long t0;
-	int rc;
+	int rc = 0;
 
 	snprintf(path, sizeof(path), "/containers/%s/attach?stream=1&stdin=1"
 	    "&stdout=1&stderr=1", r->res->container);
@@ -608,20 +838,96 @@ run_attached(struct run *r)
 	if (s == NULL)
 		return run_engine_fault(r);
 
+	/*
+	 * An attach to a container that has exited never ends, while one that
+	 * exits later ends with it: so look only once attached.
+	 */
+	if (started && !run_warm_alive(r)) {
+		engine_stream_close(s);
+		return RUN_GONE;
+	}
 	t0 = clock_ms();
-	rc = run_start(r);
+	if (!started)
+		rc = run_start(r);
+	else
+		r->started = 1;
 	r->res->ms_start = (long)(clock_ms() - t0);
 	if (rc == 0)
-		rc = run_exchange(r, s);
+		rc = run_exchange(r, s, &o);
 	engine_stream_close(s);
 	if (rc == -1 || r->res->out.truncated)
 		return rc;
-	if (run_wait(r) == -1)
+	/* Without the gate's record, only the engine knows how it ended. */
+	if (!o.exited && run_wait(r) == -1)
 		return -1;
 	if (r->res->exit_code == RUN_STATUS_SIGKILL && run_oom_killed(r))
 		return run_fail(r, REPLY_OUT_OF_MEMORY, "function \"%s\" was "
 		    "killed for passing its memory limit of %ld MB",
 		    r->rq->fn->name, r->rq->fn->memory_mb);
+	return 0;
+}
+
+int
+run_prestart(struct engine *e, const struct run_request *rq,
+    struct run_result *res)
+{
+	struct run r = { .engine = e, .rq = rq, .res = res };
+
+	if (run_create(&r) == -1 || run_start(&r) == -1)
+		return -1;
+	return 0;
+}
+
+/* The function's rules, over how the run ended. */
+static void
+run_judge(struct run *r)
+{
+	struct run_result *res = r->res;
+	const char *name = r->rq->fn->name;
+
+	/*
+	 * SIGTERM, or SIGKILL that was not the OOM killer: nothing of ours
+	 * sends them, so the engine shutting down or an operator stopped the
+	 * container, not the function itself.
+	 */
+	if (res->code == REPLY_OK && (res->exit_code == RUN_STATUS_SIGTERM ||
+	    res->exit_code == RUN_STATUS_SIGKILL))
+		run_fail(r, REPLY_ENGINE_ERROR, "the container of \"%s\" was "
+		    "stopped from outside (status %d): the engine shut down or "
+		    "an operator stopped it", name, res->exit_code);
+	if (res->code == REPLY_OK && res->exit_code != 0 &&
+	    !res->out.truncated)
+		run_fail(r, REPLY_FUNCTION_FAILED, "function \"%s\" exited "
+		    "with status %d", name, res->exit_code);
+}
+
+/*
+ * Releases a pre-started container.  Returns 0 when it ran the function,
+ * -1 when it was gone or unusable and the run is still to be made.
+ */
+static int
+run_warm(struct run *r)
+{
+	struct run_result *res = r->res;
+	long long t0 = clock_ms();
+
+	snprintf(res->container, sizeof(res->container), "%s", r->rq->warm);
+	r->deadline = t0 + r->rq->fn->timeout_ms;
+	if (run_attached(r, 1) == RUN_GONE) {
+		/* Its gate never read the request: nothing ran. */
+		log_warnx("container=%.12s of the pool was no longer running; "
+		    "running cold", res->container);
+		run_cleanup(r->engine, r->rq, res);
+		res->code = REPLY_OK;
+		res->message[0] = '\0';
+		res->container[0] = '\0';
+		res->removed = 0;
+		r->started = 0;
+		return -1;
+	}
+	res->warm = 1;
+	res->ms_run = (long)(clock_ms() - t0);
+	metrics_phase(METRICS_RUN, res->ms_run);
 	return 0;
 }
 
@@ -636,33 +942,24 @@ run_function(struct engine *e, const struct run_request *rq,
 	res->out.limit = (size_t)rq->fn->max_output_bytes;
 	res->err.limit = (size_t)rq->fn->max_output_bytes;
 
+	if (rq->warm != NULL && run_warm(&r) == 0) {
+		res->ms_total = (long)(clock_ms() - t0);
+		run_judge(&r);
+		return res->code == REPLY_OK ? 0 : -1;
+	}
 	if (run_create(&r) == 0) {
 		t1 = clock_ms();
 		res->ms_create = (long)(t1 - t0);
 		/* The limit is on the function, not on pulling its image. */
 		r.deadline = t1 + rq->fn->timeout_ms;
-		run_attached(&r);
+		run_attached(&r, 0);
 		res->ms_run = (long)(clock_ms() - t1) - res->ms_start;
 		metrics_phase(METRICS_CREATE, res->ms_create);
 		metrics_phase(METRICS_START, res->ms_start);
 		metrics_phase(METRICS_RUN, res->ms_run);
 	}
 	res->ms_total = (long)(clock_ms() - t0);
-
-	/*
-	 * SIGTERM, or SIGKILL that was not the OOM killer: nothing of ours
-	 * sends them, so the engine shutting down or an operator stopped the
-	 * container, not the function itself.
-	 */
-	if (res->code == REPLY_OK && (res->exit_code == RUN_STATUS_SIGTERM ||
-	    res->exit_code == RUN_STATUS_SIGKILL))
-		run_fail(&r, REPLY_ENGINE_ERROR, "the container of \"%s\" was "
-		    "stopped from outside (status %d): the engine shut down or "
-		    "an operator stopped it", rq->fn->name, res->exit_code);
-	if (res->code == REPLY_OK && res->exit_code != 0 &&
-	    !res->out.truncated)
-		run_fail(&r, REPLY_FUNCTION_FAILED, "function \"%s\" exited "
-		    "with status %d", rq->fn->name, res->exit_code);
+	run_judge(&r);
 	return res->code == REPLY_OK ? 0 : -1;
 }
 

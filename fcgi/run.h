@@ -28,6 +28,8 @@ struct run_request {
 	size_t		 stdin_len;
 	int		 client_fd;	/* watched: the client going away */
 	const atomic_int *cancel;	/* set: stop now, answer 503 */
+	const char	*warm;		/* a pre-started container, or NULL */
+	int		 prestart;	/* made for the pool, to wait */
 };
 
 struct run_result {
@@ -40,6 +42,7 @@ struct run_result {
 	int		 removed;	/* the container is known to be gone */
 	int		 pulled;	/* the image was pulled for this run */
 	int		 client_gone;	/* the run was cut short for it */
+	int		 warm;		/* a pre-started container ran it */
 	long		 ms_create, ms_start, ms_run, ms_remove, ms_total;
 };
 
@@ -48,7 +51,8 @@ void	run_result_init(struct run_result *res);
 void	run_result_free(struct run_result *res);
 
 /*
- * Runs rq->fn once in a new container.  Returns 0 when the run finished
+ * Runs rq->fn once in a new container, or in rq->warm when that is set
+ * and still waits at its gate.  Returns 0 when the run finished
  * with status 0, else -1; either way res says what happened, with its
  * code, message and output.  Output cut at the function's cap
  * (res->out.truncated) counts as finished.  The container outlives the
@@ -56,6 +60,15 @@ void	run_result_free(struct run_result *res);
  * follow on every path.
  */
 int	run_function(struct engine *e, const struct run_request *rq,
+	    struct run_result *res);
+
+/*
+ * Creates and starts a container for rq->fn whose gate waits for a
+ * request: a later run_function() with rq->warm naming it releases it.
+ * Returns 0 with res->container set, or -1 with res saying why;
+ * run_cleanup() must follow a failure.
+ */
+int	run_prestart(struct engine *e, const struct run_request *rq,
 	    struct run_result *res);
 
 /*

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "log.h"
+#include "pool.h"
 #include "request.h"
 #include "server.h"
 #include "slots.h"
@@ -312,6 +313,8 @@ server_run(const struct server_config *sc)
 	}
 	log_info("serving with %d workers, engine %s, instance %s", started,
 	    sc->conf->engine, sc->instance);
+	if (pool_start(sc->conf, &ecfg, sc->instance) == -1)
+		log_warnx("pool: cannot start; every run starts cold");
 
 	sig = server_wait_for_stop(&stop, workers, sc->threads, sweeper,
 	    sc->conf);
@@ -324,6 +327,7 @@ server_run(const struct server_config *sc)
 	for (i = 0; i < sc->threads; i++)
 		if (workers[i].started)
 			pthread_join(workers[i].thread, NULL);
+	pool_stop();
 	server_final_sweep(sweeper);
 
 	server_free_workers(workers, sc->threads);

@@ -7,7 +7,9 @@ create call picks the fault for that container:
   fault/create-garbage  create answers 201 with a body that is not JSON
   fault/create-stall    create never answers
   fault/stream-cut      the output stream ends inside a frame header
-  fault/wait-stall      output arrives whole, but wait never answers
+  fault/wait-stall      output arrives, but not the gate's exit record,
+                        and wait never answers
+  fault/gate-garbage    the gate's frames are not frames
   fault/delete-500      all is well until removal, which answers 500
   anything else         all is well: prints "fake", exits 0
 
@@ -30,6 +32,11 @@ ids = itertools.count(1)
 
 def frame(kind, data):
     return struct.pack(">BxxxI", kind, len(data)) + data
+
+
+def gate_exit(status):
+    """The gate's last frame: the command's exit status."""
+    return frame(3, struct.pack(">I", status))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -64,6 +71,9 @@ class Handler(BaseHTTPRequestHandler):
         if "/containers/json" in self.path:
             with lock:
                 return self.reply(200, [])
+        if self.path.startswith("/v1.41/images/"):
+            return self.reply(200, {"Config": {"Entrypoint": None,
+                                               "Cmd": ["fake"]}})
         cid, mode = self.container()
         if mode is None:
             return self.reply(404, {"message": "No such container"})
@@ -118,8 +128,12 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(0.05)
         if mode == "stream-cut":
             self.wfile.write(frame(1, b"partial ")[:0] + b"\x01\x00\x00")
+        elif mode == "wait-stall":
+            self.wfile.write(frame(1, frame(1, b"fake\n")))
+        elif mode == "gate-garbage":
+            self.wfile.write(frame(1, b"\x09garbage that is no frame"))
         else:
-            self.wfile.write(frame(1, b"fake\n"))
+            self.wfile.write(frame(1, frame(1, b"fake\n") + gate_exit(0)))
         self.wfile.flush()
         self.close_connection = True
 

@@ -1,6 +1,7 @@
 # Faults the real engine will not produce on demand, from fake_engine.py:
-# error statuses, garbage, a stream cut inside a frame header, calls that
-# never answer, a removal that keeps failing.  Each gets its documented
+# error statuses, garbage, a stream cut inside a frame header, a gate whose
+# frames make no sense or whose exit record never comes, calls that never
+# answer, a removal that keeps failing.  Each gets its documented
 # JSON error within its time limit, and the responder keeps serving.
 python3 "$SRC/tests/integration/fake_engine.py" "$T/fake.sock" 2> "$T/fake.log" &
 echo $! > "$T/fake-engine.pid"
@@ -16,7 +17,8 @@ cat > "$T/cf.json" <<JSON
 		"stall": { "image": "fault/create-stall" },
 		"cut": { "image": "fault/stream-cut" },
 		"waitstall": { "image": "fault/wait-stall", "timeout_ms": 1000 },
-		"nodelete": { "image": "fault/delete-500" }
+		"nodelete": { "image": "fault/delete-500" },
+		"gatejunk": { "image": "fault/gate-garbage" }
 	}
 }
 JSON
@@ -36,6 +38,8 @@ expect() {
 }
 
 expect ok 200 "" 3000
+grep -q '"output":"fake"' <<< "$($client GET /functions/ok)" ||
+	fail "the gate's frames were not unpacked"
 expect create500 502 engine_error 3000
 grep -q 'injected failure' <<< "$($client GET /functions/create500)" ||
 	fail "the engine's own message is not passed on"
@@ -43,6 +47,7 @@ expect garbage 502 engine_error 3000
 expect stall 503 engine_unavailable 3000
 expect cut 502 engine_error 3000
 expect waitstall 502 engine_lost 9000
+expect gatejunk 502 engine_error 3000
 expect nodelete 200 "" 5000
 wait_log "$T/cf.log" 'left to the sweep' || fail "the failed removal was not logged"
 expect ok 200 "" 3000

@@ -1,0 +1,327 @@
+/* Pre-started containers, refilled in the background, each used once. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+#include "pool.h"
+#include "run.h"
+#include "slots.h"
+
+/* After a failed start, the next try waits this long, doubling up to max. */
+#define POOL_BACKOFF_MS		1000
+#define POOL_BACKOFF_MAX_MS	30000
+/* The thread looks at the pool at least this often. */
+#define POOL_TICK_MS		1000
+
+struct pool_entry {
+	char		id[72];
+	long long	born;		/* when it was started, clock_ms() */
+};
+
+struct pool_function {
+	struct pool_entry *ready;	/* oldest first */
+	size_t		   n;
+	size_t		   want;	/* the function's "prewarm" */
+};
+
+static struct {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 wake;
+	pthread_t		 thread;
+	int			 running;	/* the thread was started */
+	int			 stopping;
+	long			 total;		/* ready, all functions */
+	const struct conf	*conf;
+	const struct engine_config *ecfg;
+	const char		*instance;
+	struct pool_function	*fns;
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+/* Removes a container the pool gave up on; the sweep takes what fails. */
+static void
+pool_discard(struct engine *e, size_t i, const char *id, const char *why)
+{
+	struct run_request rq = { .fn = conf_function_at(pool.conf, i),
+	    .conf = pool.conf, .request_id = "prewarm",
+	    .instance = pool.instance, .client_fd = -1 };
+	struct run_result res;
+
+	run_result_init(&res);
+	snprintf(res.container, sizeof(res.container), "%s", id);
+	run_cleanup(e, &rq, &res);
+	run_result_free(&res);
+	log_debug("event=pool-remove function=%s container=%.12s reason=%s",
+	    rq.fn->name, id, why);
+}
+
+/* Takes out one container past its idle time; returns its function or -1. */
+static long
+pool_take_expired(char *id, size_t len)
+{
+	long long now = clock_ms();
+	struct pool_function *f;
+	size_t i, nf = pool.conf->nfunctions;
+
+	for (i = 0; i < nf; i++) {
+		f = &pool.fns[i];
+		if (f->n == 0 || f->ready[0].born + pool.conf->prewarm_max_idle_ms >
+		    now)
+			continue;
+		snprintf(id, len, "%s", f->ready[0].id);
+		memmove(&f->ready[0], &f->ready[1], (f->n - 1) *
+		    sizeof(f->ready[0]));
+		f->n--;
+		pool.total--;
+		return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * The function most short of its pool, or -1 when none is, or when the
+ * engine may not take another container: the backpressure limit counts
+ * the waiting containers with the running ones.
+ */
+static long
+pool_neediest(void)
+{
+	size_t i, nf = pool.conf->nfunctions;
+	long best = -1;
+	double gap, best_gap = 0;
+
+	if (slots_in_use() + pool.total >= pool.conf->max_running)
+		return -1;
+	for (i = 0; i < nf; i++) {
+		if (pool.fns[i].n >= pool.fns[i].want)
+			continue;
+		gap = 1.0 - (double)pool.fns[i].n / (double)pool.fns[i].want;
+		if (gap > best_gap) {
+			best_gap = gap;
+			best = (long)i;
+		}
+	}
+	return best;
+}
+
+/* When the oldest waiting container comes of age, or a tick from now. */
+static long long
+pool_next_check(void)
+{
+	long long next = clock_ms() + POOL_TICK_MS, at;
+	size_t i;
+
+	for (i = 0; i < pool.conf->nfunctions; i++) {
+		if (pool.fns[i].n == 0)
+			continue;
+		at = pool.fns[i].ready[0].born + pool.conf->prewarm_max_idle_ms;
+		if (at < next)
+			next = at;
+	}
+	return next;
+}
+
+static void
+pool_sleep_until(long long when)
+{
+	long long ms = when - clock_ms();
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&pool.wake, &pool.lock, &ts);
+}
+
+/* Creates and starts one container for function i; unlocked. */
+static int
+pool_fill(struct engine *e, size_t i, char *id, size_t len)
+{
+	struct run_request rq = { .fn = conf_function_at(pool.conf, i),
+	    .conf = pool.conf, .request_id = "prewarm",
+	    .instance = pool.instance, .client_fd = -1, .prestart = 1 };
+	struct run_result res;
+	int rc;
+
+	run_result_init(&res);
+	rc = run_prestart(e, &rq, &res);
+	if (rc == 0) {
+		snprintf(id, len, "%s", res.container);
+	} else {
+		log_warnx("event=pool-fail function=%s code=%s msg=\"%s\"",
+		    rq.fn->name, reply_code_name(res.code), res.message);
+		run_cleanup(e, &rq, &res);
+	}
+	run_result_free(&res);
+	return rc;
+}
+
+static void *
+pool_main(void *arg)
+{
+	struct engine *e = arg;
+	long long retry_at = 0;
+	long backoff = POOL_BACKOFF_MS, i;
+	char id[72];
+	size_t j;
+
+	pthread_mutex_lock(&pool.lock);
+	while (!pool.stopping) {
+		if ((i = pool_take_expired(id, sizeof(id))) >= 0) {
+			pthread_mutex_unlock(&pool.lock);
+			pool_discard(e, (size_t)i, id, "idle");
+			metrics_pool(METRICS_POOL_EXPIRED);
+			pthread_mutex_lock(&pool.lock);
+			continue;
+		}
+		i = clock_ms() >= retry_at ? pool_neediest() : -1;
+		if (i < 0) {
+			pool_sleep_until(retry_at > clock_ms() &&
+			    retry_at < pool_next_check() ? retry_at :
+			    pool_next_check());
+			continue;
+		}
+		pthread_mutex_unlock(&pool.lock);
+		if (pool_fill(e, (size_t)i, id, sizeof(id)) == -1) {
+			pthread_mutex_lock(&pool.lock);
+			retry_at = clock_ms() + backoff;
+			backoff = backoff * 2 > POOL_BACKOFF_MAX_MS ?
+			    POOL_BACKOFF_MAX_MS : backoff * 2;
+			continue;
+		}
+		backoff = POOL_BACKOFF_MS;
+		metrics_pool(METRICS_POOL_STARTED);
+		pthread_mutex_lock(&pool.lock);
+		if (pool.stopping) {
+			pthread_mutex_unlock(&pool.lock);
+			pool_discard(e, (size_t)i, id, "stopping");
+			pthread_mutex_lock(&pool.lock);
+			break;
+		}
+		j = pool.fns[i].n++;
+		snprintf(pool.fns[i].ready[j].id, sizeof(pool.fns[i].ready[j].id),
+		    "%s", id);
+		pool.fns[i].ready[j].born = clock_ms();
+		pool.total++;
+	}
+
+	/* Stopping: what still waits goes now, not at the next sweep. */
+	for (j = 0; j < pool.conf->nfunctions; j++) {
+		while (pool.fns[j].n > 0) {
+			pool.fns[j].n--;
+			pool.total--;
+			snprintf(id, sizeof(id), "%s",
+			    pool.fns[j].ready[pool.fns[j].n].id);
+			pthread_mutex_unlock(&pool.lock);
+			pool_discard(e, j, id, "stopping");
+			pthread_mutex_lock(&pool.lock);
+		}
+	}
+	pthread_mutex_unlock(&pool.lock);
+	engine_free(e);
+	return NULL;
+}
+
+int
+pool_start(const struct conf *c, const struct engine_config *ecfg,
+    const char *instance)
+{
+	struct engine *e;
+	size_t i, wanted = 0;
+
+	for (i = 0; i < c->nfunctions; i++)
+		wanted += (size_t)conf_function_at(c, i)->prewarm;
+	if (wanted == 0)
+		return 0;
+	pool.fns = calloc(c->nfunctions, sizeof(*pool.fns));
+	if (pool.fns == NULL)
+		return -1;
+	for (i = 0; i < c->nfunctions; i++) {
+		pool.fns[i].want = (size_t)conf_function_at(c, i)->prewarm;
+		pool.fns[i].ready = calloc(pool.fns[i].want + 1,
+		    sizeof(*pool.fns[i].ready));
+		if (pool.fns[i].ready == NULL)
+			goto fail;
+	}
+	pool.conf = c;
+	pool.ecfg = ecfg;
+	pool.instance = instance;
+	e = engine_new(ecfg);
+	if (e == NULL)
+		goto fail;
+	if (pthread_create(&pool.thread, NULL, pool_main, e) != 0) {
+		engine_free(e);
+		goto fail;
+	}
+	pool.running = 1;
+	log_info("pool: keeping %zu containers started", wanted);
+	return 0;
+fail:
+	for (i = 0; i < c->nfunctions; i++)
+		free(pool.fns[i].ready);
+	free(pool.fns);
+	pool.fns = NULL;
+	return -1;
+}
+
+int
+pool_take(size_t i, char *id, size_t len)
+{
+	struct pool_function *f;
+	int rc = -1;
+
+	pthread_mutex_lock(&pool.lock);
+	if (pool.running && !pool.stopping && pool.fns[i].n > 0) {
+		f = &pool.fns[i];
+		snprintf(id, len, "%s", f->ready[0].id);
+		memmove(&f->ready[0], &f->ready[1], (f->n - 1) *
+		    sizeof(f->ready[0]));
+		f->n--;
+		pool.total--;
+		rc = 0;
+		pthread_cond_signal(&pool.wake);
+	}
+	pthread_mutex_unlock(&pool.lock);
+	metrics_pool(rc == 0 ? METRICS_POOL_HIT : METRICS_POOL_MISS);
+	return rc;
+}
+
+long
+pool_ready(void)
+{
+	long n;
+
+	pthread_mutex_lock(&pool.lock);
+	n = pool.total;
+	pthread_mutex_unlock(&pool.lock);
+	return n;
+}
+
+void
+pool_stop(void)
+{
+	size_t i;
+
+	if (!pool.running)
+		return;
+	pthread_mutex_lock(&pool.lock);
+	pool.stopping = 1;
+	pthread_cond_signal(&pool.wake);
+	pthread_mutex_unlock(&pool.lock);
+	pthread_join(pool.thread, NULL);
+	for (i = 0; i < pool.conf->nfunctions; i++)
+		free(pool.fns[i].ready);
+	free(pool.fns);
+	pool.fns = NULL;
+	pool.running = 0;
+}
