@@ -263,7 +263,9 @@ pool_start(const struct conf *c, const struct engine_config *ecfg,
 		engine_free(e);
 		goto fail;
 	}
+	pthread_mutex_lock(&pool.lock);
 	pool.running = 1;
+	pthread_mutex_unlock(&pool.lock);
 	log_info("pool: keeping %zu containers started", wanted);
 	return 0;
 fail:
@@ -307,6 +309,17 @@ pool_ready(void)
 	return n;
 }
 
+int
+pool_enabled(void)
+{
+	int on;
+
+	pthread_mutex_lock(&pool.lock);
+	on = pool.running && !pool.stopping;
+	pthread_mutex_unlock(&pool.lock);
+	return on;
+}
+
 void
 pool_stop(void)
 {
@@ -319,9 +332,11 @@ pool_stop(void)
 	pthread_cond_signal(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
 	pthread_join(pool.thread, NULL);
+	pthread_mutex_lock(&pool.lock);
+	pool.running = 0;
+	pthread_mutex_unlock(&pool.lock);
 	for (i = 0; i < pool.conf->nfunctions; i++)
 		free(pool.fns[i].ready);
 	free(pool.fns);
 	pool.fns = NULL;
-	pool.running = 0;
 }

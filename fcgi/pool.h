@@ -29,6 +29,9 @@ int	pool_take(size_t i, char *id, size_t len);
 /* Containers waiting now, in all. */
 long	pool_ready(void);
 
+/* Whether some function keeps a pool and its thread runs. */
+int	pool_enabled(void);
+
 /* Stops refilling and removes every container still waiting. */
 void	pool_stop(void);
 

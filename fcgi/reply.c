@@ -265,7 +265,8 @@ reply_names(const char *const *names, size_t n)
 }
 
 char *
-reply_health(const char *api_version, const char *instance, long running)
+reply_health(const char *api_version, const char *instance, long running,
+    long pool_ready)
 {
 	json_object *obj, *engine, *pool;
 	int rc = 0;
@@ -282,7 +283,10 @@ reply_health(const char *api_version, const char *instance, long running)
 	rc |= json_object_object_add(engine, "api_version",
 	    json_object_new_string(api_version));
 	rc |= json_object_object_add(pool, "enabled",
-	    json_object_new_boolean(0));
+	    json_object_new_boolean(pool_ready >= 0));
+	if (pool_ready >= 0)
+		rc |= json_object_object_add(pool, "ready",
+		    json_object_new_int64(pool_ready));
 	rc |= json_object_object_add(obj, "success", json_object_new_boolean(1));
 	rc |= json_object_object_add(obj, "engine", engine);
 	rc |= json_object_object_add(obj, "instance",

@@ -76,11 +76,12 @@ char	*reply_names(const char *const *names, size_t n);
 
 /*
  * The body of a healthy answer: {"success":true,"engine":{"api_version":
- * ...},"instance":...,"containers_running":N,"pool":{...}}.  Returns a
- * string the caller frees, or NULL when memory runs out.
+ * ...},"instance":...,"containers_running":N,"pool":{"enabled":...,
+ * "ready":N}}, with pool_ready -1 when no function keeps a pool.  Returns
+ * a string the caller frees, or NULL when memory runs out.
  */
 char	*reply_health(const char *api_version, const char *instance,
-	    long running);
+	    long running, long pool_ready);
 
 /*
  * Appends data to dst as valid UTF-8, each invalid byte replaced by U+FFFD,

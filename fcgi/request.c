@@ -323,7 +323,8 @@ request_health(struct exchange *x, struct engine *e)
 		return;
 	}
 	request_json(x, 200, reply_health(engine_version(e),
-	    x->ctx->instance, slots_in_use()));
+	    x->ctx->instance, slots_in_use(),
+	    pool_enabled() ? pool_ready() : -1));
 }
 
 static void

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmarks cloudfunc against the baselines on the same private engine, in
-# alternation, in one run: (a) cloudfunc behind nginx, (c) `docker run
-# --rm busybox echo`, (d) the raw Engine API from one long-lived process.
+# alternation, in one run: (a) cloudfunc behind nginx, (b) the same with
+# pre-started containers, (c) `docker run --rm busybox echo`, (d) the raw
+# Engine API from one long-lived process.
 # Prints sequential p50/p90/p99, requests per second at concurrency 1, 4,
 # 8 and 16, ratios, the responder's peak RSS and CPU per request, and
 # plots latency against concurrency.  Run as root; never part of pass/fail.
@@ -30,7 +31,9 @@ export T SOCK
 mkdir -p "$OUT"
 cleanup() {
 	nginx_stop cf
+	nginx_stop warm
 	responder_stop cf
+	responder_stop warm
 	engine_stop
 	rm -rf "$T"
 }
@@ -41,19 +44,45 @@ engine_import_busybox || exit 1
 cat > "$T/cf.json" <<JSON
 { "engine": "unix://$SOCK", "max_running": 64, "queue_ms": 60000 }
 JSON
+# (b): enough pre-started containers for one sequential batch.
+PREWARM=$((N / 4 + 1))
+cat > "$T/warm.json" <<JSON
+{ "engine": "unix://$SOCK", "max_running": 64, "queue_ms": 60000,
+  "functions": { "spawnTestContainer": { "prewarm": $PREWARM } } }
+JSON
 responder_start cf -c "$T/cf.json" -t 16
+responder_start warm -c "$T/warm.json" -t 16
 port=$(free_port)
 nginx_start cf "$port"
-sed -i 's/rate=5r\/s/rate=10000r\/s/; s/burst=20/burst=10000/' "$T/nginx-cf/cloudfunc.conf"
-kill -HUP "$(cat "$T/nginx-cf/pid")"
+port_b=$(free_port)
+nginx_start warm "$port_b"
+for name in cf warm; do
+	sed -i 's/rate=5r\/s/rate=10000r\/s/; s/burst=20/burst=10000/' "$T/nginx-$name/cloudfunc.conf"
+	kill -HUP "$(cat "$T/nginx-$name/pid")"
+done
 sleep 0.5
 pid=$(cat "$T/cf.pid")
 url="http://127.0.0.1:$port/spawnTestContainer"
+url_b="http://127.0.0.1:$port_b/spawnTestContainer"
 
+# Waits, a bounded time, for (b)'s pool to be full again, so that its
+# refilling does not run into the next measurement.
+pool_full() {
+	local i
+	for i in $(seq 1 600); do
+		[ "$(engine_api GET '/containers/json' | jq \
+			'[.[] | select(.Labels["cloudfunc.request"] == "prewarm")] | length')" \
+			-ge "$PREWARM" ] && return 0
+		sleep 0.1
+	done
+	echo "bench: the pool did not refill within 60 s" >&2
+}
+
+# cloudfunc_seq N [URL]
 cloudfunc_seq() {
 	local i
 	for i in $(seq 1 "$1"); do
-		curl -s -o /dev/null -w '%{time_total}\n' "$url" |
+		curl -s -o /dev/null -w '%{time_total}\n' "${2:-$url}" |
 			awk '{ printf "%.2f\n", $1 * 1000 }'
 	done
 }
@@ -83,15 +112,20 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
 echo "== warming up"
 cloudfunc_seq 3 > /dev/null
+pool_full
+cloudfunc_seq 3 "$url_b" > /dev/null
+pool_full
 raw_seq 3 > /dev/null
 docker_seq 2 > /dev/null
 
 echo "== sequential, $N requests each, in alternating rounds"
-: > "$T/a"; : > "$T/c"; : > "$T/d"
+: > "$T/a"; : > "$T/b"; : > "$T/c"; : > "$T/d"
 requests_a=0
 ticks0=$(cpu_ticks)
 for round in 1 2 3 4; do
 	cloudfunc_seq $((N / 4)) >> "$T/a"
+	cloudfunc_seq $((N / 4)) "$url_b" >> "$T/b"
+	pool_full
 	docker_seq $((N / 4)) >> "$T/c"
 	raw_seq $((N / 4)) >> "$T/d"
 	requests_a=$((requests_a + N / 4))
@@ -111,7 +145,14 @@ for conc in 1 4 8 16; do
 	p50_a=$(awk '{ printf "%.2f\n", $1 * 1000 }' "$T/lat-$conc" > "$T/ms-$conc"; percentile "$T/ms-$conc" 50)
 	echo "$raw_out" | grep -v elapsed > "$T/rawms-$conc"
 	p50_d=$(percentile "$T/rawms-$conc" 50)
-	echo "$conc $rps_a $rps_d $p50_a $p50_d" >> "$T/levels"
+	s=$(date +%s%N)
+	seq 1 "$C" | xargs -P "$conc" -I{} curl -s -o /dev/null -w '%{time_total}\n' "$url_b" \
+		> "$T/latb-$conc"
+	e=$(date +%s%N)
+	rps_b=$(echo "$C $s $e" | awk '{ printf "%.2f", $1 / (($3 - $2) / 1e9) }')
+	p50_b=$(awk '{ printf "%.2f\n", $1 * 1000 }' "$T/latb-$conc" > "$T/msb-$conc"; percentile "$T/msb-$conc" 50)
+	pool_full
+	echo "$conc $rps_a $rps_d $p50_a $p50_d $rps_b $p50_b" >> "$T/levels"
 	requests_a=$((requests_a + C))
 done
 ticks2=$(cpu_ticks)
@@ -128,23 +169,25 @@ a50=$(percentile "$T/a" 50); c50=$(percentile "$T/c" 50); d50=$(percentile "$T/d
 	echo
 	echo "| sequential (ms) | p50 | p90 | p99 |"
 	echo "|---|---|---|---|"
-	for x in a c d; do
+	for x in a b c d; do
 		case $x in
 		a) name="(a) cloudfunc behind nginx, pool off" ;;
+		b) name="(b) cloudfunc behind nginx, pool on" ;;
 		c) name="(c) docker run --rm" ;;
 		d) name="(d) raw Engine API, one process" ;;
 		esac
 		echo "| $name | $(percentile "$T/$x" 50) | $(percentile "$T/$x" 90) | $(percentile "$T/$x" 99) |"
 	done
 	echo
-	echo "| concurrency | cloudfunc req/s | raw API req/s | ratio | cloudfunc p50 ms | raw p50 ms |"
-	echo "|---|---|---|---|---|---|"
-	while read -r conc ra rd pa pd; do
-		echo "| $conc | $ra | $rd | $(echo "$ra $rd" | awk '{ printf "%.2f", $1 / $2 }') | $pa | $pd |"
+	echo "| concurrency | (a) req/s | (b) req/s | (d) req/s | (a)/(d) | (a) p50 ms | (b) p50 ms | (d) p50 ms |"
+	echo "|---|---|---|---|---|---|---|---|"
+	while read -r conc ra rd pa pd rb pb; do
+		echo "| $conc | $ra | $rb | $rd | $(echo "$ra $rd" | awk '{ printf "%.2f", $1 / $2 }') | $pa | $pb | $pd |"
 	done < "$T/levels"
 	echo
 	echo "| figure | value |"
 	echo "|---|---|"
+	echo "| p50 (b) / (d), pool on | $(echo "$(percentile "$T/b" 50) $d50" | awk '{ printf "%.3f", $1 / $2 }') |"
 	echo "| p50 (a) / (d) | $(echo "$a50 $d50" | awk '{ printf "%.2f", $1 / $2 }') |"
 	echo "| p50 (a) / (c) | $(echo "$a50 $c50" | awk '{ printf "%.2f", $1 / $2 }') |"
 	echo "| req/s at concurrency 8, (a) / (d) | $(awk '$1 == 8 { printf "%.2f", $2 / $3 }' "$T/levels") |"
@@ -163,8 +206,10 @@ set ylabel "p50 latency (ms)"
 set key top left
 set logscale x 2
 plot "$T/levels" using 1:4 with linespoints title "(a) cloudfunc behind nginx", \
+     "$T/levels" using 1:7 with linespoints title "(b) cloudfunc, pool on", \
      "$T/levels" using 1:5 with linespoints title "(d) raw Engine API"
 PLOT
 echo "plot: $OUT/latency.png"
+responder_stop warm
 left=$(engine_count_containers)
 [ "$left" = 0 ] || echo "bench: $left containers left on the engine"

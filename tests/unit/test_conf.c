@@ -134,6 +134,12 @@ test_bad_files(void)
 	expect_refused("{\"functions\": {\"a\": {}}}", "functions.a.image",
 	    "a function without an image");
 	expect_refused("{\"functions\": {\"a\": {\"image\": \"x\", "
+	    "\"prewarm\": 65}}}", "functions.a.prewarm", "too large a pool");
+	expect_refused("{\"gate\": \"cloudfunc-gate\"}", "absolute path",
+	    "a gate path that is not absolute");
+	expect_refused("{\"prewarm_max_idle_ms\": 10}", "prewarm_max_idle_ms",
+	    "too short an idle time");
+	expect_refused("{\"functions\": {\"a\": {\"image\": \"x\", "
 	    "\"cmd\": []}}}", "functions.a.cmd", "an empty command");
 	expect_refused("{\"functions\": {\"a\": {\"image\": \"x\", "
 	    "\"cmd\": [\"ok\", 3]}}}", "element 1", "a command with a number");
