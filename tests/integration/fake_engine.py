@@ -120,12 +120,24 @@ class Handler(BaseHTTPRequestHandler):
             del containers[cid]
         return self.reply(204)
 
+    def drain_stdin(self):
+        """Reads what the client sends for stdin (the gate's header, the
+        body) as a container would, so that closing the connection ends
+        the stream rather than resetting it."""
+        self.connection.settimeout(0.05)
+        try:
+            while self.connection.recv(65536):
+                pass
+        except OSError:
+            pass
+        self.connection.settimeout(None)
+
     def attach(self, mode):
         self.wfile.write(b"HTTP/1.1 101 UPGRADED\r\n"
                          b"Content-Type: application/vnd.docker.raw-stream\r\n"
                          b"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
         self.wfile.flush()
-        time.sleep(0.05)
+        self.drain_stdin()
         if mode == "stream-cut":
             self.wfile.write(frame(1, b"partial ")[:0] + b"\x01\x00\x00")
         elif mode == "wait-stall":
