@@ -88,7 +88,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 CLOUDFUNC_SANITIZED=1 CLOUDFUNC_FUZZ_SECONDS=${CLOUDFUNC_FUZZ_SECONDS:-20} \
 	build_and_check sanitize CFLAGS="-g -O1 $san" LDFLAGS="$san" ||
 	build_failures=$((build_failures + 1))
-VALGRIND_SCENARIOS=${VALGRIND_SCENARIOS:-"t01 t04 t08 t13 t14"}
+VALGRIND_SCENARIOS=${VALGRIND_SCENARIOS:-"t01 t04 t08 t13 t14 t20"}
 valgrind_passed=0
 valgrind_failed=0
 [ -x build-release/fcgi/cloudfunc-fcgi ] && valgrind_check
