@@ -19,8 +19,9 @@
 #define POOL_TICK_MS		1000
 
 struct pool_entry {
-	char		id[72];
-	long long	born;		/* when it was started, clock_ms() */
+	char		      id[72];
+	struct engine_stream *stream;	/* attached before the start */
+	long long	      born;	/* when it was started, clock_ms() */
 };
 
 struct pool_function {
@@ -44,24 +45,27 @@ static struct {
 
 /* Removes a container the pool gave up on; the sweep takes what fails. */
 static void
-pool_discard(struct engine *e, size_t i, const char *id, const char *why)
+pool_discard(struct engine *e, size_t i, struct pool_entry *p,
+    const char *why)
 {
 	struct run_request rq = { .fn = conf_function_at(pool.conf, i),
 	    .conf = pool.conf, .request_id = "prewarm",
 	    .instance = pool.instance, .client_fd = -1 };
 	struct run_result res;
 
+	engine_stream_close(p->stream);
+	p->stream = NULL;
 	run_result_init(&res);
-	snprintf(res.container, sizeof(res.container), "%s", id);
+	snprintf(res.container, sizeof(res.container), "%s", p->id);
 	run_cleanup(e, &rq, &res);
 	run_result_free(&res);
 	log_debug("event=pool-remove function=%s container=%.12s reason=%s",
-	    rq.fn->name, id, why);
+	    rq.fn->name, p->id, why);
 }
 
 /* Takes out one container past its idle time; returns its function or -1. */
 static long
-pool_take_expired(char *id, size_t len)
+pool_take_expired(struct pool_entry *out)
 {
 	long long now = clock_ms();
 	struct pool_function *f;
@@ -72,7 +76,7 @@ pool_take_expired(char *id, size_t len)
 		if (f->n == 0 || f->ready[0].born + pool.conf->prewarm_max_idle_ms >
 		    now)
 			continue;
-		snprintf(id, len, "%s", f->ready[0].id);
+		*out = f->ready[0];
 		memmove(&f->ready[0], &f->ready[1], (f->n - 1) *
 		    sizeof(f->ready[0]));
 		f->n--;
@@ -143,9 +147,9 @@ pool_sleep_until(long long when)
 	pthread_cond_timedwait(&pool.wake, &pool.lock, &ts);
 }
 
-/* Creates and starts one container for function i; unlocked. */
+/* Creates, attaches to and starts one container for function i; unlocked. */
 static int
-pool_fill(struct engine *e, size_t i, char *id, size_t len)
+pool_fill(struct engine *e, size_t i, struct pool_entry *p)
 {
 	struct run_request rq = { .fn = conf_function_at(pool.conf, i),
 	    .conf = pool.conf, .request_id = "prewarm",
@@ -154,9 +158,9 @@ pool_fill(struct engine *e, size_t i, char *id, size_t len)
 	int rc;
 
 	run_result_init(&res);
-	rc = run_prestart(e, &rq, &res);
+	rc = run_prestart(e, &rq, &res, &p->stream);
 	if (rc == 0) {
-		snprintf(id, len, "%s", res.container);
+		snprintf(p->id, sizeof(p->id), "%s", res.container);
 	} else {
 		log_warnx("event=pool-fail function=%s code=%s msg=\"%s\"",
 		    rq.fn->name, reply_code_name(res.code), res.message);
@@ -170,16 +174,16 @@ static void *
 pool_main(void *arg)
 {
 	struct engine *e = arg;
+	struct pool_entry p;
 	long long retry_at = 0;
 	long backoff = POOL_BACKOFF_MS, i;
-	char id[72];
 	size_t j;
 
 	pthread_mutex_lock(&pool.lock);
 	while (!pool.stopping) {
-		if ((i = pool_take_expired(id, sizeof(id))) >= 0) {
+		if ((i = pool_take_expired(&p)) >= 0) {
 			pthread_mutex_unlock(&pool.lock);
-			pool_discard(e, (size_t)i, id, "idle");
+			pool_discard(e, (size_t)i, &p, "idle");
 			metrics_pool(METRICS_POOL_EXPIRED);
 			pthread_mutex_lock(&pool.lock);
 			continue;
@@ -192,7 +196,7 @@ pool_main(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&pool.lock);
-		if (pool_fill(e, (size_t)i, id, sizeof(id)) == -1) {
+		if (pool_fill(e, (size_t)i, &p) == -1) {
 			pthread_mutex_lock(&pool.lock);
 			retry_at = clock_ms() + backoff;
 			backoff = backoff * 2 > POOL_BACKOFF_MAX_MS ?
@@ -204,26 +208,22 @@ pool_main(void *arg)
 		pthread_mutex_lock(&pool.lock);
 		if (pool.stopping) {
 			pthread_mutex_unlock(&pool.lock);
-			pool_discard(e, (size_t)i, id, "stopping");
+			pool_discard(e, (size_t)i, &p, "stopping");
 			pthread_mutex_lock(&pool.lock);
 			break;
 		}
-		j = pool.fns[i].n++;
-		snprintf(pool.fns[i].ready[j].id, sizeof(pool.fns[i].ready[j].id),
-		    "%s", id);
-		pool.fns[i].ready[j].born = clock_ms();
+		p.born = clock_ms();
+		pool.fns[i].ready[pool.fns[i].n++] = p;
 		pool.total++;
 	}
 
 	/* Stopping: what still waits goes now, not at the next sweep. */
 	for (j = 0; j < pool.conf->nfunctions; j++) {
 		while (pool.fns[j].n > 0) {
-			pool.fns[j].n--;
+			p = pool.fns[j].ready[--pool.fns[j].n];
 			pool.total--;
-			snprintf(id, sizeof(id), "%s",
-			    pool.fns[j].ready[pool.fns[j].n].id);
 			pthread_mutex_unlock(&pool.lock);
-			pool_discard(e, j, id, "stopping");
+			pool_discard(e, j, &p, "stopping");
 			pthread_mutex_lock(&pool.lock);
 		}
 	}
@@ -277,7 +277,7 @@ fail:
 }
 
 int
-pool_take(size_t i, char *id, size_t len)
+pool_take(size_t i, char *id, size_t len, struct engine_stream **stream)
 {
 	struct pool_function *f;
 	int rc = -1;
@@ -286,6 +286,7 @@ pool_take(size_t i, char *id, size_t len)
 	if (pool.running && !pool.stopping && pool.fns[i].n > 0) {
 		f = &pool.fns[i];
 		snprintf(id, len, "%s", f->ready[0].id);
+		*stream = f->ready[0].stream;
 		memmove(&f->ready[0], &f->ready[1], (f->n - 1) *
 		    sizeof(f->ready[0]));
 		f->n--;

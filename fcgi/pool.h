@@ -21,10 +21,12 @@ int	pool_start(const struct conf *c, const struct engine_config *ecfg,
 	    const char *instance);
 
 /*
- * Takes a ready container of function i: 0 with its id in id, or -1 when
- * none is ready.  The container is the caller's from then on.
+ * Takes a ready container of function i: 0 with its id in id and its
+ * attach stream in *stream, or -1 when none is ready.  The container and
+ * the stream are the caller's from then on.
  */
-int	pool_take(size_t i, char *id, size_t len);
+int	pool_take(size_t i, char *id, size_t len,
+	    struct engine_stream **stream);
 
 /* Containers waiting now, in all. */
 long	pool_ready(void);

@@ -285,8 +285,8 @@ request_invoke(struct exchange *x, struct engine *e, int detail,
 	x->rq.stdin_len = x->input.len;
 	x->rq.client_fd = x->req->ipcFd;
 	x->rq.cancel = x->ctx->cancel;
-	if (x->fn->prewarm > 0 &&
-	    pool_take(request_fn_index(x), x->warm, sizeof(x->warm)) == 0)
+	if (x->fn->prewarm > 0 && pool_take(request_fn_index(x), x->warm,
+	    sizeof(x->warm), &x->rq.warm_stream) == 0)
 		x->rq.warm = x->warm;
 	run_function(e, &x->rq, &x->res);
 	request_answer_run(x, detail);

@@ -793,61 +793,59 @@ run_remove(struct run *r)
 	sweep_defer(r->res->container);
 }
 
-/*
- * Whether a pre-started container still waits at its gate.  One that
- * died while waiting never saw the request, so the run may go cold.
- */
-static int
-run_warm_alive(struct run *r)
-{
-	json_object *obj, *state, *running;
-	char path[128];
-	int status, alive = 0;
-
-	snprintf(path, sizeof(path), "/containers/%s/json", r->res->container);
-	status = engine_call(r->engine, "GET", path, NULL, 0, &r->err);
-	if (status != 200)
-		return 0;
-	obj = run_reply(r);
-	if (json_object_object_get_ex(obj, "State", &state) &&
-	    json_object_object_get_ex(state, "Running", &running))
-		alive = json_object_get_boolean(running);
-	json_object_put(obj);
-	return alive;
-}
-
-/* What run_attached() says of a pre-started container no longer running. */
+/* What run_attached() says of a pre-started container no longer waiting. */
 #define RUN_GONE	(-2)
 
-/*
- * The steps from attach to the exit status; the caller removes.  A
- * pre-started container runs already, its gate waiting for stdin.
- */
-static int
-run_attached(struct run *r, int started)
+/* Opens the attach stream of the run's container. */
+static struct engine_stream *
+run_attach(struct run *r)
 {
-	struct run_output o = { .res = r->res };
 	struct engine_stream *s;
 	char path[192];
-	long long t0;
-	int rc = 0;
 
 	snprintf(path, sizeof(path), "/containers/%s/attach?stream=1&stdin=1"
 	    "&stdout=1&stderr=1", r->res->container);
 	s = engine_attach(r->engine, path, &r->err);
 	if (s == NULL)
-		return run_engine_fault(r);
+		run_engine_fault(r);
+	return s;
+}
 
-	/*
-	 * An attach to a container that has exited never ends, while one that
-	 * exits later ends with it: so look only once attached.
-	 */
-	if (started && !run_warm_alive(r)) {
-		engine_stream_close(s);
+/*
+ * Whether a pre-started container still waits at its gate.  Its stream
+ * was opened before it started, so it ends when the container does; and
+ * the gate writes nothing before it has a request.  Anything to read
+ * means that the container is of no use.
+ */
+static int
+run_still_waiting(struct engine_stream *s)
+{
+	struct engine_error err;
+
+	return engine_stream_wait(s, 0, -1, 0, &err) == 0;
+}
+
+/*
+ * The steps from attach to the exit status; the caller removes.  With
+ * warm set, the container of a pre-started stream runs already, its gate
+ * waiting for stdin; the stream is closed either way.
+ */
+static int
+run_attached(struct run *r, struct engine_stream *warm)
+{
+	struct run_output o = { .res = r->res };
+	struct engine_stream *s = warm;
+	long long t0;
+	int rc = 0;
+
+	if (s == NULL && (s = run_attach(r)) == NULL)
+		return -1;
+	if (warm != NULL && !run_still_waiting(warm)) {
+		engine_stream_close(warm);
 		return RUN_GONE;
 	}
 	t0 = clock_ms();
-	if (!started)
+	if (warm == NULL)
 		rc = run_start(r);
 	else
 		r->started = 1;
@@ -869,12 +867,19 @@ run_attached(struct run *r, int started)
 
 int
 run_prestart(struct engine *e, const struct run_request *rq,
-    struct run_result *res)
+    struct run_result *res, struct engine_stream **stream)
 {
 	struct run r = { .engine = e, .rq = rq, .res = res };
+	struct engine_stream *s;
 
-	if (run_create(&r) == -1 || run_start(&r) == -1)
+	*stream = NULL;
+	if (run_create(&r) == -1 || (s = run_attach(&r)) == NULL)
 		return -1;
+	if (run_start(&r) == -1) {
+		engine_stream_close(s);
+		return -1;
+	}
+	*stream = s;
 	return 0;
 }
 
@@ -913,9 +918,9 @@ run_warm(struct run *r)
 
 	snprintf(res->container, sizeof(res->container), "%s", r->rq->warm);
 	r->deadline = t0 + r->rq->fn->timeout_ms;
-	if (run_attached(r, 1) == RUN_GONE) {
+	if (run_attached(r, r->rq->warm_stream) == RUN_GONE) {
 		/* Its gate never read the request: nothing ran. */
-		log_warnx("container=%.12s of the pool was no longer running; "
+		log_warnx("container=%.12s of the pool no longer waits; "
 		    "running cold", res->container);
 		run_cleanup(r->engine, r->rq, res);
 		res->code = REPLY_OK;
@@ -952,7 +957,7 @@ run_function(struct engine *e, const struct run_request *rq,
 		res->ms_create = (long)(t1 - t0);
 		/* The limit is on the function, not on pulling its image. */
 		r.deadline = t1 + rq->fn->timeout_ms;
-		run_attached(&r, 0);
+		run_attached(&r, NULL);
 		res->ms_run = (long)(clock_ms() - t1) - res->ms_start;
 		metrics_phase(METRICS_CREATE, res->ms_create);
 		metrics_phase(METRICS_START, res->ms_start);

@@ -29,6 +29,7 @@ struct run_request {
 	int		 client_fd;	/* watched: the client going away */
 	const atomic_int *cancel;	/* set: stop now, answer 503 */
 	const char	*warm;		/* a pre-started container, or NULL */
+	struct engine_stream *warm_stream;	/* its attach, closed by the run */
 	int		 prestart;	/* made for the pool, to wait */
 };
 
@@ -52,9 +53,9 @@ void	run_result_free(struct run_result *res);
 
 /*
  * Runs rq->fn once in a new container, or in rq->warm when that is set
- * and still waits at its gate.  Returns 0 when the run finished
- * with status 0, else -1; either way res says what happened, with its
- * code, message and output.  Output cut at the function's cap
+ * and still waits at its gate (rq->warm_stream is closed either way).
+ * Returns 0 when the run finished with status 0, else -1; either way res
+ * says what happened, with its code, message and output.  Output cut at the function's cap
  * (res->out.truncated) counts as finished.  The container outlives the
  * call, so that the client can be answered first: run_cleanup() must
  * follow on every path.
@@ -63,13 +64,14 @@ int	run_function(struct engine *e, const struct run_request *rq,
 	    struct run_result *res);
 
 /*
- * Creates and starts a container for rq->fn whose gate waits for a
- * request: a later run_function() with rq->warm naming it releases it.
- * Returns 0 with res->container set, or -1 with res saying why;
+ * Creates, attaches to and starts a container for rq->fn whose gate waits
+ * for a request: a later run_function() with rq->warm and
+ * rq->warm_stream set to the container and *stream releases it.  Returns
+ * 0 with res->container and *stream set, or -1 with res saying why;
  * run_cleanup() must follow a failure.
  */
 int	run_prestart(struct engine *e, const struct run_request *rq,
-	    struct run_result *res);
+	    struct run_result *res, struct engine_stream **stream);
 
 /*
  * Removes the container of a run, killing it if it still runs; a removal

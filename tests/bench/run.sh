@@ -50,8 +50,8 @@ cat > "$T/warm.json" <<JSON
 { "engine": "unix://$SOCK", "max_running": 64, "queue_ms": 60000,
   "functions": { "spawnTestContainer": { "prewarm": $PREWARM } } }
 JSON
-responder_start cf -c "$T/cf.json" -t 16
-responder_start warm -c "$T/warm.json" -t 16
+responder_start cf -c "$T/cf.json" -t 16 -v
+responder_start warm -c "$T/warm.json" -t 16 -v
 port=$(free_port)
 nginx_start cf "$port"
 port_b=$(free_port)
@@ -108,6 +108,12 @@ percentile() {
 		i = int((NR - 1) * p / 100 + 0.5) + 1; printf "%.1f", v[i] }'
 }
 
+# log_p50 KEY FILE: the median of KEY=N over the log lines in FILE.
+log_p50() {
+	grep -o " $1=[0-9]*" "$2" | cut -d= -f2 > "$T/values"
+	[ -s "$T/values" ] && percentile "$T/values" 50 || echo "-"
+}
+
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
 echo "== warming up"
@@ -131,6 +137,10 @@ for round in 1 2 3 4; do
 	requests_a=$((requests_a + N / 4))
 done
 ticks1=$(cpu_ticks)
+# The responders' own account of the sequential requests: their phases.
+sleep 1
+grep 'event=request' "$T/cf.log" | tail -n "$N" > "$T/phases-a"
+grep 'event=request' "$T/warm.log" | tail -n "$N" > "$T/phases-b"
 
 echo "== throughput, $C requests per level"
 : > "$T/levels"
@@ -195,6 +205,13 @@ a50=$(percentile "$T/a" 50); c50=$(percentile "$T/c" 50); d50=$(percentile "$T/d
 	echo "| of which its own memory after the run (RssAnon) | $((anon / 1024)).$(( (anon % 1024) * 10 / 1024 )) MiB |"
 	echo "| and shared libraries' pages (RssFile) | $((file / 1024)).$(( (file % 1024) * 10 / 1024 )) MiB |"
 	echo "| responder CPU per request | $cpu_ms ms |"
+	echo
+	echo "| where the time goes, sequential, p50 of the responder's log (ms) | create | start | run | answered | remove, after the answer |"
+	echo "|---|---|---|---|---|---|"
+	for x in a b; do
+		echo "| ($x) $([ $x = a ] && echo "pool off" || echo "pool on") $(for k in create_ms start_ms run_ms ms remove_ms; do
+			printf '| %s ' "$(log_p50 "$k" "$T/phases-$x")"; done)|"
+	done
 } | tee "$OUT/results.md"
 
 gnuplot <<PLOT
