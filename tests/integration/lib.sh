@@ -80,12 +80,36 @@ engine_count_containers() {
 	engine_api GET '/containers/json?all=1' | jq length
 }
 
-# Fails unless the engine holds no container at all.  A run's container is
+# With CLOUDFUNC_PREWARM=N, every function a scenario configures keeps N
+# pre-started containers: the scenario's answers must not change.  Rewrites
+# the file after -c in the responder's arguments.
+prewarm_conf() {
+	local conf=
+	while [ $# -gt 0 ]; do
+		[ "$1" = -c ] && conf=$2
+		shift
+	done
+	[ -n "$conf" ] || return 0
+	jq --argjson n "$CLOUDFUNC_PREWARM" \
+		'.functions = ((.functions // {spawnTestContainer: {}}) | map_values(. + {prewarm: $n}))' \
+		"$conf" > "$conf.prewarm" && mv "$conf.prewarm" "$conf" ||
+		fail "cannot add prewarm to $conf"
+}
+
+# Containers that are not waiting in a pool, running or not.
+engine_count_runs() {
+	engine_api GET '/containers/json?all=1' |
+		jq '[.[] | select(.Labels["cloudfunc.request"] != "prewarm")] | length'
+}
+
+# Fails unless the engine holds no container at all but, with
+# CLOUDFUNC_PREWARM, those waiting in a pool.  A run's container is
 # removed just after its answer, so this waits up to 5 s for that.
 expect_no_containers() {
-	local n i
+	local n i count=engine_count_containers
+	[ -n "${CLOUDFUNC_PREWARM:-}" ] && count=engine_count_runs
 	for i in $(seq 1 100); do
-		n=$(engine_count_containers) || fail "cannot list containers"
+		n=$($count) || fail "cannot list containers"
 		[ "$n" = 0 ] && return 0
 		sleep 0.05
 	done
@@ -119,15 +143,36 @@ JSON
 responder_start() {
 	local name=$1 i
 	shift
+	[ -n "${CLOUDFUNC_PREWARM:-}" ] && prewarm_conf "$@"
 	rm -f "$T/$name.sock"
 	spawn-fcgi -n -s "$T/$name.sock" -M 0666 -- \
 		${RESPONDER_WRAPPER:-} "$BIN" "$@" 2>> "$T/$name.log" &
 	echo $! > "$T/$name.pid"
 	for i in $(seq 1 100); do
-		[ -S "$T/$name.sock" ] && return 0
+		[ -S "$T/$name.sock" ] && break
 		sleep 0.05
 	done
-	fail "responder $name did not open its socket"
+	[ -S "$T/$name.sock" ] || fail "responder $name did not open its socket"
+	[ -n "${CLOUDFUNC_PREWARM:-}" ] && wait_prewarm "$@"
+	return 0
+}
+
+# Waits, up to 30 s, for the pools of the configuration after -c to fill.
+wait_prewarm() {
+	local conf= want i
+	while [ $# -gt 0 ]; do
+		[ "$1" = -c ] && conf=$2
+		shift
+	done
+	[ -n "$conf" ] || return 0
+	want=$(jq '[.functions[].prewarm // 0] | add' "$conf")
+	for i in $(seq 1 300); do
+		[ "$(engine_api GET '/containers/json' | jq \
+			'[.[] | select(.Labels["cloudfunc.request"] == "prewarm")] | length')" \
+			-ge "$want" ] && return 0
+		sleep 0.1
+	done
+	fail "the pools did not fill: $want containers wanted"
 }
 
 responder_stop() {

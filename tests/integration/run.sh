@@ -69,27 +69,37 @@ scenario_teardown() {
 	return $status
 }
 
-# CLOUDFUNC_ONLY="t01 t04" runs just those scenarios.
+# CLOUDFUNC_ONLY="t01 t04" runs just those scenarios; "t08+pool" runs
+# t08 again with every function keeping a pre-started container.
+POOL_VARIANTS="t08 t10"
+selected() {
+	[ -z "${CLOUDFUNC_ONLY:-}" ] && return 0
+	case " $CLOUDFUNC_ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 scenarios=()
 for f in "$SRC"/tests/integration/t[0-9]*.sh; do
-	if [ -n "${CLOUDFUNC_ONLY:-}" ]; then
-		case " $CLOUDFUNC_ONLY " in
-		*" $(basename "$f" | cut -d- -f1) "*) ;;
-		*) continue ;;
-		esac
-	fi
-	scenarios+=("$f")
+	id=$(basename "$f" | cut -d- -f1)
+	selected "$id" && scenarios+=("$f")
+done
+for f in "$SRC"/tests/integration/t[0-9]*.sh; do
+	id=$(basename "$f" | cut -d- -f1)
+	case " $POOL_VARIANTS " in *" $id "*) ;; *) continue ;; esac
+	selected "$id+pool" && scenarios+=("$f+pool")
 done
 echo "1..${#scenarios[@]}"
 n=0
 for scenario in "${scenarios[@]}"; do
 	n=$((n + 1))
-	name=$(basename "$scenario" .sh)
+	prewarm=
+	case $scenario in *+pool) scenario=${scenario%+pool}; prewarm=1 ;; esac
+	name=$(basename "$scenario" .sh)${prewarm:+-pool-on}
 	log="$T/scenario-$name.out"
 	started=$(date +%s%N)
 	(
 		set -u
 		trap 'scenario_teardown || exit 1' EXIT
+		[ -n "$prewarm" ] && export CLOUDFUNC_PREWARM=$prewarm
 		. "$scenario"
 	) > "$log" 2>&1
 	status=$?
