@@ -87,6 +87,35 @@ pool_take_expired(struct pool_entry *out)
 }
 
 /*
+ * Takes out one container whose stream has something to say: the gate
+ * writes nothing before its request, so the container died or its
+ * engine went away.  Returns its function, or -1.
+ */
+static long
+pool_take_dead(struct pool_entry *out)
+{
+	struct engine_error err;
+	struct pool_function *f;
+	size_t i, j;
+
+	for (i = 0; i < pool.conf->nfunctions; i++) {
+		f = &pool.fns[i];
+		for (j = 0; j < f->n; j++) {
+			if (engine_stream_wait(f->ready[j].stream, 0, -1, 0,
+			    &err) == 0)
+				continue;
+			*out = f->ready[j];
+			memmove(&f->ready[j], &f->ready[j + 1],
+			    (f->n - j - 1) * sizeof(f->ready[0]));
+			f->n--;
+			pool.total--;
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+/*
  * The function most short of its pool, or -1 when none is, or when the
  * engine may not take another container: the backpressure limit counts
  * the waiting containers with the running ones.
@@ -185,6 +214,15 @@ pool_main(void *arg)
 			pthread_mutex_unlock(&pool.lock);
 			pool_discard(e, (size_t)i, &p, "idle");
 			metrics_pool(METRICS_POOL_EXPIRED);
+			pthread_mutex_lock(&pool.lock);
+			continue;
+		}
+		if ((i = pool_take_dead(&p)) >= 0) {
+			pthread_mutex_unlock(&pool.lock);
+			log_warnx("event=pool-lost function=%s container=%.12s "
+			    "msg=\"stopped while waiting; replaced\"",
+			    conf_function_at(pool.conf, (size_t)i)->name, p.id);
+			pool_discard(e, (size_t)i, &p, "died");
 			pthread_mutex_lock(&pool.lock);
 			continue;
 		}

@@ -149,6 +149,20 @@ for id in $(engine_api GET '/containers/json' | jq -r \
 done
 out=$($warm GET /functions/hello)
 grep -q '"output":"Hello from CloudFunc"' <<< "$out" || fail "after the pool died: $out"
+# Left alone, dead containers are noticed and replaced.
+wait_pool hello 2
+before=$(engine_api GET '/containers/json' | jq -r \
+	'.[] | select(.Labels["cloudfunc.function"] == "hello") | .Id' | sort)
+for id in $before; do
+	engine_api POST "/containers/$id/kill" > /dev/null
+done
+wait_log "$T/warm.log" 'event=pool-lost function=hello' ||
+	fail "the dead containers were not noticed"
+wait_pool hello 2
+after=$(engine_api GET '/containers/json' | jq -r \
+	'.[] | select(.Labels["cloudfunc.function"] == "hello") | .Id' | sort)
+[ -n "$(comm -12 <(echo "$before") <(echo "$after"))" ] &&
+	fail "dead containers are still counted as ready"
 
 # SIGTERM: the waiting containers go with the responder.
 responder_stop cold
