@@ -382,14 +382,34 @@ gate_relay(int fd, int type)
 	return 0;
 }
 
-/* Reaps every child that has ended; returns the command's status if it did. */
+/* Relays the pipes that poll found ready; returns how many are still open. */
+static int
+gate_relay_ready(struct pollfd *pf, int open)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (gate_relay(pf[i].fd, i + 1) == -1) {
+			pf[i].fd = -1;
+			open--;
+		}
+	}
+	return open;
+}
+
+/* Reaps every child that has ended; returns whether the command did. */
 static int
 gate_reap(long command, int *status)
 {
 	int st, found = 0;
 	long pid;
 
-	while ((pid = sys6(SYS_wait4, -1, (long)&st, WNOHANG, 0, 0, 0)) > 0) {
+	for (;;) {
+		pid = sys6(SYS_wait4, -1, (long)&st, WNOHANG, 0, 0, 0);
+		if (pid <= 0)
+			return found;
 		if (pid != command)
 			continue;
 		found = 1;
@@ -398,40 +418,48 @@ gate_reap(long command, int *status)
 		else
 			*status = 128 + (st & 0x7f);
 	}
-	return found;
 }
 
-void
-gate_main(long *sp)
+/*
+ * Reads the responder's header; returns the environment it brings.  A
+ * container that gets none was not given a request: nothing runs.
+ */
+static char **
+gate_read_header(char **envp)
 {
-	char **argv = (char **)(sp + 1), **env;
-	unsigned char hdr[GATE_HEADER_LEN], rec[GATE_EXIT_LEN];
-	struct signalfd_siginfo si;
-	struct pollfd pf[3];
-	uint64_t mask;
-	int out[2], err[2], status = 0, done = 0, open, i, drained;
-	long argc = sp[0], child, sfd;
-	uint32_t len;
+	unsigned char hdr[GATE_HEADER_LEN];
+	uint32_t len = 0;
+	int good;
 
-	if (argc < 2) {
-		gate_say("cloudfunc-gate: no command to run", "", "\n");
-		gate_exit(GATE_NOT_EXEC);
+	good = gate_read_full(0, (char *)hdr, sizeof(hdr)) == 0 &&
+	    hdr[0] == GATE_MAGIC[0] && hdr[1] == GATE_MAGIC[1] &&
+	    hdr[2] == GATE_MAGIC[2] && hdr[3] == GATE_MAGIC[3];
+	if (good) {
+		len = gate_get32(hdr + 4);
+		good = len <= sizeof(header_env) &&
+		    gate_read_full(0, header_env, len) == 0 &&
+		    (len == 0 || header_env[len - 1] == '\0');
 	}
-	if (gate_read_full(0, (char *)hdr, sizeof(hdr)) == -1 ||
-	    hdr[0] != GATE_MAGIC[0] || hdr[1] != GATE_MAGIC[1] ||
-	    hdr[2] != GATE_MAGIC[2] || hdr[3] != GATE_MAGIC[3] ||
-	    (len = gate_get32(hdr + 4)) > sizeof(header_env) ||
-	    gate_read_full(0, header_env, len) == -1 ||
-	    (len > 0 && header_env[len - 1] != '\0')) {
+	if (!good) {
 		gate_say("cloudfunc-gate: no valid header on stdin", "", "\n");
 		gate_exit(GATE_NO_HEADER);
 	}
-	env = gate_environment(argv + argc + 1, header_env, len);
+	return gate_environment(envp, header_env, len);
+}
 
-	/*
-	 * Signals come in through a descriptor, so that one loop waits for
-	 * output, the command's end, and the signals to pass on.
-	 */
+/*
+ * Starts the command with its stdout and stderr on pipes, whose reading
+ * ends go in pf.  Signals come through a descriptor (pf[2]) from then
+ * on, so that one loop waits for output, the command's end, and the
+ * signals to pass on.  Returns the command's pid.
+ */
+static long
+gate_spawn(char **argv, char **env, struct pollfd *pf)
+{
+	uint64_t mask;
+	int out[2], err[2];
+	long child, sfd;
+
 	mask = 1ULL << (SIGCHLD - 1) | 1ULL << (SIGTERM - 1) |
 	    1ULL << (SIGINT - 1) | 1ULL << (SIGHUP - 1) |
 	    1ULL << (SIGQUIT - 1) | 1ULL << (SIGUSR1 - 1) |
@@ -451,7 +479,7 @@ gate_main(long *sp)
 		gate_exit(GATE_NOT_EXEC);
 	}
 	if (child == 0)
-		gate_child(argv + 1, env, out[1], err[1]);
+		gate_child(argv, env, out[1], err[1]);
 	sys3(SYS_close, out[1], 0, 0);
 	sys3(SYS_close, err[1], 0, 0);
 	/* The command has stdin now; holding it would keep it open. */
@@ -460,48 +488,77 @@ gate_main(long *sp)
 	pf[0].fd = out[0];
 	pf[1].fd = err[0];
 	pf[2].fd = (int)sfd;
-	for (i = 0; i < 3; i++)
-		pf[i].events = POLLIN;
-	open = 2;
+	pf[0].events = pf[1].events = pf[2].events = POLLIN;
+	return child;
+}
+
+/*
+ * Relays output and passes signals on until the command ends; returns
+ * its status.  *open is how many of its pipes are still open.
+ */
+static int
+gate_wait(long child, struct pollfd *pf, int *open)
+{
+	struct signalfd_siginfo si;
+	int status = 0, done = 0, i;
+
 	while (!done) {
 		for (i = 0; i < 3; i++)
 			pf[i].revents = 0;
 		if (sys6(SYS_ppoll, (long)pf, 3, 0, 0, 8, 0) < 0)
 			continue;
-		for (i = 0; i < 2; i++)
-			if ((pf[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    gate_relay(pf[i].fd, i + 1) == -1) {
-				pf[i].fd = -1;
-				open--;
-			}
+		*open = gate_relay_ready(pf, *open);
 		if (!(pf[2].revents & POLLIN))
 			continue;
-		while (sys3(SYS_read, sfd, &si, sizeof(si)) == sizeof(si)) {
+		while (sys3(SYS_read, pf[2].fd, &si, sizeof(si)) ==
+		    sizeof(si)) {
 			if (si.signo == SIGCHLD)
 				done |= gate_reap(child, &status);
 			else if (!done)
 				sys3(SYS_kill, child, si.signo, 0);
 		}
 	}
+	return status;
+}
 
-	/*
-	 * The command has ended: what it wrote is in the pipes already.  A
-	 * process it left behind may hold them open, so read what is there
-	 * now, not up to their end.
-	 */
-	for (drained = 0; open > 0 && drained < GATE_DRAIN_READS; drained++) {
+/*
+ * The command has ended: what it wrote is in the pipes already.  A
+ * process it left behind may hold them open, so this reads what is there
+ * now, not up to their end.
+ */
+static void
+gate_drain(struct pollfd *pf, int open)
+{
+	long zero[2] = { 0, 0 };
+	int i, n;
+
+	for (n = 0; open > 0 && n < GATE_DRAIN_READS; n++) {
 		for (i = 0; i < 2; i++)
 			pf[i].revents = 0;
-		if (sys6(SYS_ppoll, (long)pf, 2, (long)&(long[2]){ 0, 0 }, 0, 8,
-		    0) <= 0)
-			break;
-		for (i = 0; i < 2; i++)
-			if ((pf[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    gate_relay(pf[i].fd, i + 1) == -1) {
-				pf[i].fd = -1;
-				open--;
-			}
+		if (sys6(SYS_ppoll, (long)pf, 2, (long)zero, 0, 8, 0) <= 0)
+			return;
+		open = gate_relay_ready(pf, open);
 	}
+}
+
+void
+gate_main(long *sp)
+{
+	char **argv = (char **)(sp + 1), **env;
+	unsigned char rec[GATE_EXIT_LEN];
+	struct pollfd pf[3];
+	long argc = sp[0], child;
+	int status, open = 2;
+
+	if (argc < 2) {
+		gate_say("cloudfunc-gate: no command to run", "", "\n");
+		gate_exit(GATE_NOT_EXEC);
+	}
+	env = gate_read_header(argv + argc + 1);
+	child = gate_spawn(argv + 1, env, pf);
+	status = gate_wait(child, pf, &open);
+	gate_drain(pf, open);
+
 	gate_put32(rec, (uint32_t)status);
 	gate_frame(GATE_EXIT, (const char *)rec, sizeof(rec));
 	gate_exit(status);

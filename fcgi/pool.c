@@ -41,7 +41,10 @@ static struct {
 	const struct engine_config *ecfg;
 	const char		*instance;
 	struct pool_function	*fns;
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+} pool = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER
+};
 
 /* Removes a container the pool gave up on; the sweep takes what fails. */
 static void
@@ -199,6 +202,37 @@ pool_fill(struct engine *e, size_t i, struct pool_entry *p)
 	return rc;
 }
 
+/*
+ * Removes one container that waited too long or died waiting; called and
+ * returns locked.  Returns 1 when it removed one, else 0.
+ */
+static int
+pool_prune(struct engine *e)
+{
+	struct pool_entry p;
+	long i;
+
+	i = pool_take_expired(&p);
+	if (i >= 0) {
+		pthread_mutex_unlock(&pool.lock);
+		pool_discard(e, (size_t)i, &p, "idle");
+		metrics_pool(METRICS_POOL_EXPIRED);
+		pthread_mutex_lock(&pool.lock);
+		return 1;
+	}
+	i = pool_take_dead(&p);
+	if (i >= 0) {
+		pthread_mutex_unlock(&pool.lock);
+		log_warnx("event=pool-lost function=%s container=%.12s "
+		    "msg=\"stopped while waiting; replaced\"",
+		    conf_function_at(pool.conf, (size_t)i)->name, p.id);
+		pool_discard(e, (size_t)i, &p, "died");
+		pthread_mutex_lock(&pool.lock);
+		return 1;
+	}
+	return 0;
+}
+
 static void *
 pool_main(void *arg)
 {
@@ -210,22 +244,8 @@ pool_main(void *arg)
 
 	pthread_mutex_lock(&pool.lock);
 	while (!pool.stopping) {
-		if ((i = pool_take_expired(&p)) >= 0) {
-			pthread_mutex_unlock(&pool.lock);
-			pool_discard(e, (size_t)i, &p, "idle");
-			metrics_pool(METRICS_POOL_EXPIRED);
-			pthread_mutex_lock(&pool.lock);
+		if (pool_prune(e))
 			continue;
-		}
-		if ((i = pool_take_dead(&p)) >= 0) {
-			pthread_mutex_unlock(&pool.lock);
-			log_warnx("event=pool-lost function=%s container=%.12s "
-			    "msg=\"stopped while waiting; replaced\"",
-			    conf_function_at(pool.conf, (size_t)i)->name, p.id);
-			pool_discard(e, (size_t)i, &p, "died");
-			pthread_mutex_lock(&pool.lock);
-			continue;
-		}
 		i = clock_ms() >= retry_at ? pool_neediest() : -1;
 		if (i < 0) {
 			pool_sleep_until(retry_at > clock_ms() &&

@@ -632,6 +632,49 @@ run_cut_short(struct run *r)
 }
 
 /*
+ * One turn of the exchange: waits for the stream, the client or the time
+ * limit, feeds what stdin the stream takes, and decodes what arrived.
+ * Returns 1 to go on, 0 when the stream ended or the decoders stopped,
+ * -1 with the run failed.  *n is what the last read returned.
+ */
+static int
+run_step(struct run *r, struct engine_stream *s, struct run_input *in,
+    struct stream_parser *p, long *n)
+{
+	char chunk[16384];
+	long left;
+	int ready;
+
+	if (run_cut_short(r) == -1)
+		return -1;
+	left = (long)(r->deadline - clock_ms());
+	ready = engine_stream_wait(s, in->open, r->rq->client_fd,
+	    left < RUN_SLICE_MS ? left : RUN_SLICE_MS, &r->err);
+	if (ready == -1)
+		return run_engine_fault(r);
+	if (ready == 0 && clock_ms() >= r->deadline)
+		return run_fail(r, REPLY_TIMEOUT, "function \"%s\" passed its "
+		    "time limit of %ld ms and was killed", r->rq->fn->name,
+		    r->rq->fn->timeout_ms);
+	if ((ready & ENGINE_STREAM_WATCHED) && run_client_gone(r))
+		return run_fail(r, REPLY_CLIENT_GONE, "the client went away; "
+		    "the run was stopped");
+	if (ready & ENGINE_STREAM_WRITABLE)
+		run_feed(s, in);
+	if (!(ready & ENGINE_STREAM_READABLE))
+		return 1;
+
+	*n = engine_stream_read(s, chunk, sizeof(chunk), &r->err);
+	if (*n == -1)
+		return run_engine_fault(r);
+	if (*n == 0)
+		return 0;
+	if (*n > 0 && stream_feed(p, chunk, (size_t)*n) == -1)
+		return 0;
+	return 1;
+}
+
+/*
  * Feeds the gate its header and stdin, and reads the attach stream until
  * the gate's exit record or the stream's end, within the function's time
  * limit.  Returns 0 when the run is over or its output reached the cap,
@@ -644,9 +687,8 @@ run_exchange(struct run *r, struct engine_stream *s, struct run_output *o)
 	    { 0, r->rq->stdin_len }, 1 };
 	struct stream_parser p;
 	struct buf hdr;
-	char chunk[16384];
-	int ready, rc = 0;
-	long n = ENGINE_STREAM_AGAIN, left;
+	long n = ENGINE_STREAM_AGAIN;
+	int rc;
 
 	buf_init(&hdr, 0);
 	if (run_gate_header(r->rq, &hdr) == -1) {
@@ -659,43 +701,11 @@ run_exchange(struct run *r, struct engine_stream *s, struct run_output *o)
 	in.left[0] = hdr.len;
 	stream_init(&p, run_sink, o);
 	stream_init(&o->gate, run_gate_sink, o);
-	for (;;) {
-		if ((rc = run_cut_short(r)) == -1)
-			break;
-		left = (long)(r->deadline - clock_ms());
-		ready = engine_stream_wait(s, in.open, r->rq->client_fd,
-		    left < RUN_SLICE_MS ? left : RUN_SLICE_MS, &r->err);
-		if (ready == -1) {
-			rc = run_engine_fault(r);
-			break;
-		}
-		if (ready == 0 && clock_ms() >= r->deadline) {
-			rc = run_fail(r, REPLY_TIMEOUT, "function \"%s\" "
-			    "passed its time limit of %ld ms and was killed",
-			    r->rq->fn->name, r->rq->fn->timeout_ms);
-			break;
-		}
-		if ((ready & ENGINE_STREAM_WATCHED) && run_client_gone(r)) {
-			rc = run_fail(r, REPLY_CLIENT_GONE, "the client went "
-			    "away; the run was stopped");
-			break;
-		}
-		if (ready & ENGINE_STREAM_WRITABLE)
-			run_feed(s, &in);
-		if (!(ready & ENGINE_STREAM_READABLE))
-			continue;
-
-		n = engine_stream_read(s, chunk, sizeof(chunk), &r->err);
-		if (n == 0)
-			break;
-		if (n == -1) {
-			rc = run_engine_fault(r);
-			break;
-		}
-		if (n > 0 && stream_feed(&p, chunk, (size_t)n) == -1)
-			break;
-	}
+	do
+		rc = run_step(r, s, &in, &p, &n);
+	while (rc == 1);
 	buf_free(&hdr);
+
 	if (rc == -1 || r->res->out.truncated || o->exited)
 		return rc;
 	if (o->bad)
@@ -838,7 +848,9 @@ run_attached(struct run *r, struct engine_stream *warm)
 	long long t0;
 	int rc = 0;
 
-	if (s == NULL && (s = run_attach(r)) == NULL)
+	if (s == NULL)
+		s = run_attach(r);
+	if (s == NULL)
 		return -1;
 	if (warm != NULL && !run_still_waiting(warm)) {
 		engine_stream_close(warm);
@@ -873,7 +885,10 @@ run_prestart(struct engine *e, const struct run_request *rq,
 	struct engine_stream *s;
 
 	*stream = NULL;
-	if (run_create(&r) == -1 || (s = run_attach(&r)) == NULL)
+	if (run_create(&r) == -1)
+		return -1;
+	s = run_attach(&r);
+	if (s == NULL)
 		return -1;
 	if (run_start(&r) == -1) {
 		engine_stream_close(s);

@@ -55,10 +55,10 @@ void	run_result_free(struct run_result *res);
  * Runs rq->fn once in a new container, or in rq->warm when that is set
  * and still waits at its gate (rq->warm_stream is closed either way).
  * Returns 0 when the run finished with status 0, else -1; either way res
- * says what happened, with its code, message and output.  Output cut at the function's cap
- * (res->out.truncated) counts as finished.  The container outlives the
- * call, so that the client can be answered first: run_cleanup() must
- * follow on every path.
+ * says what happened, with its code, message and output.  Output cut at
+ * the function's cap (res->out.truncated) counts as finished.  The
+ * container outlives the call, so that the client can be answered first:
+ * run_cleanup() must follow on every path.
  */
 int	run_function(struct engine *e, const struct run_request *rq,
 	    struct run_result *res);
