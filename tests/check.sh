@@ -44,8 +44,16 @@ build_and_check() {
 		make -s -j2
 	) || { echo "== $name: build failed"; return 1; }
 	echo "== $name: make check"
-	(cd "build-$name" && make -s -j2 check) || true
+	local status=0
+	(cd "build-$name" && make -s -j2 check) || status=$?
 	cat "build-$name"/tests/*/*.log 2>/dev/null | grep -E '^(not ok|ok|# |Bail out)' | sed "s/^/[$name] /"
+	# make check fails when a test does; failing with none failed means
+	# that it stopped before running them, which is a failure of its own.
+	if [ "$status" != 0 ] && ! cat "build-$name"/tests/*/*.trs 2>/dev/null |
+		grep -q -E '^:test-result: (FAIL|XPASS|ERROR)'; then
+		echo "== $name: make check stopped before its tests ran"
+		return 1
+	fi
 }
 
 # Runs a few integration scenarios with the release build's responder
