@@ -126,6 +126,8 @@ for i in $(seq 1 50); do
 done
 [ "$(grep -c 'function=host .*warm=1' "$T/warm.log")" = 10 ] ||
 	fail "the host runs did not all come from the pool"
+[ "$(grep 'function=host ' "$T/warm.log" | grep -o 'container=[0-9a-f]*' |
+	sort -u | wc -l)" = 10 ] || fail "ten requests did not see ten containers"
 
 # An idle container past prewarm_max_idle_ms is replaced.
 wait_pool hello 2
