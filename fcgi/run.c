@@ -412,6 +412,23 @@ run_image_command(struct run *r)
 	return cmd;
 }
 
+/*
+ * A create call that got no answer may have made its container all the
+ * same (libcurl sends it again on a fresh connection when a kept-alive
+ * one dies under it): the sweep looks for it by the request's label.
+ */
+static void
+run_create_unanswered(struct run *r)
+{
+	const struct run_request *rq = r->rq;
+
+	/* A pool container's label names no request; its deadline will do. */
+	if (rq->prestart)
+		return;
+	sweep_defer_request(rq->request_id, (long long)time(NULL) +
+	    2 * rq->conf->engine_timeout_ms / 1000 + RUN_DEADLINE_SLACK_S);
+}
+
 static int
 run_create(struct run *r)
 {
@@ -443,8 +460,12 @@ run_create(struct run *r)
 	}
 	json_object_put(body);
 
-	if (status == -1)
-		return r->res->code != REPLY_OK ? -1 : run_engine_fault(r);
+	if (status == -1 && r->res->code != REPLY_OK)
+		return -1;
+	if (status == -1) {
+		run_create_unanswered(r);
+		return run_engine_fault(r);
+	}
 	if (status == 404)
 		return run_fail(r, REPLY_IMAGE_NOT_FOUND, "image \"%s\" is not "
 		    "on the engine: %s", fn->image, engine_message(r->engine));

@@ -14,6 +14,7 @@
 #include "sweep.h"
 
 #define SWEEP_MAX_DEFERRED	1024
+#define SWEEP_MAX_UNSURE	256
 /* Every container of ours, running or not, from any instance. */
 #define SWEEP_LIST_PATH	"/containers/json?all=1&filters=" \
 	"%7B%22label%22%3A%5B%22cloudfunc.owner%3Dcloudfunc%22%5D%7D"
@@ -22,6 +23,12 @@
 static pthread_mutex_t	deferred_lock = PTHREAD_MUTEX_INITIALIZER;
 static char		deferred[SWEEP_MAX_DEFERRED][72];
 static int		ndeferred;
+/* Requests that may have a container nobody knows the id of. */
+static struct {
+	char		request[72];
+	long long	until;
+} unsure[SWEEP_MAX_UNSURE];
+static int		nunsure;
 
 void
 sweep_defer(const char *id)
@@ -37,15 +44,57 @@ sweep_defer(const char *id)
 	pthread_mutex_unlock(&deferred_lock);
 }
 
+void
+sweep_defer_request(const char *request_id, long long until)
+{
+	pthread_mutex_lock(&deferred_lock);
+	if (nunsure < SWEEP_MAX_UNSURE) {
+		snprintf(unsure[nunsure].request, sizeof(unsure[0].request),
+		    "%s", request_id);
+		unsure[nunsure++].until = until;
+	}
+	pthread_mutex_unlock(&deferred_lock);
+}
+
 int
 sweep_pending(void)
 {
 	int n;
 
 	pthread_mutex_lock(&deferred_lock);
-	n = ndeferred;
+	n = ndeferred + nunsure;
 	pthread_mutex_unlock(&deferred_lock);
 	return n;
+}
+
+/*
+ * Whether request is one whose create got no answer.  It stays on the
+ * list until its time is up: a create sent again may have made two.
+ */
+static int
+sweep_unsure(const char *request)
+{
+	int i, found = 0;
+
+	pthread_mutex_lock(&deferred_lock);
+	for (i = 0; i < nunsure && !found; i++)
+		found = strcmp(unsure[i].request, request) == 0;
+	pthread_mutex_unlock(&deferred_lock);
+	return found;
+}
+
+/* Forgets the requests past the time when their create could land. */
+static void
+sweep_forget_unsure(void)
+{
+	long long now = (long long)time(NULL);
+	int i;
+
+	pthread_mutex_lock(&deferred_lock);
+	for (i = 0; i < nunsure; i++)
+		if (unsure[i].until < now)
+			unsure[i--] = unsure[--nunsure];
+	pthread_mutex_unlock(&deferred_lock);
 }
 
 /* Takes id off the deferred list; returns whether it was on it. */
@@ -93,6 +142,8 @@ sweep_reason(json_object *labels, int deferred_here, int mine_too)
 	if (strcmp(instance, instance_name()) == 0) {
 		if (deferred_here)
 			return "failed-removal";
+		if (sweep_unsure(sweep_label(labels, RUN_LABEL_REQUEST)))
+			return "failed-create";
 		if (mine_too)
 			return "stopping";
 	} else if (instance_alive(instance, host) == 0) {
@@ -217,6 +268,7 @@ sweep_run(struct engine *e, int mine_too)
 	}
 	sweep_forget_gone(list, before, nbefore);
 	removed = sweep_list(e, list, mine_too);
+	sweep_forget_unsure();
 	metrics_swept(removed);
 	json_object_put(list);
 	pthread_mutex_unlock(&run_lock);

@@ -10,7 +10,16 @@
  */
 void	sweep_defer(const char *id);
 
-/* How many deferred removals wait. */
+/*
+ * Remembers a request whose create call got no answer: the engine may
+ * have made its container all the same, under the request's label, and
+ * the next sweeps remove it if so.  The request is forgotten at the Unix
+ * time until, when no create can still be in flight.  Safe from any
+ * thread.
+ */
+void	sweep_defer_request(const char *request_id, long long until);
+
+/* How many deferred removals, of containers or requests, wait. */
 int	sweep_pending(void);
 
 /*

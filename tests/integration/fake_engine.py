@@ -6,6 +6,8 @@ create call picks the fault for that container:
   fault/create-500      create answers 500 {"message": "injected failure"}
   fault/create-garbage  create answers 201 with a body that is not JSON
   fault/create-stall    create never answers
+  fault/create-vanish   create makes the container, then closes the
+                        connection without an answer
   fault/stream-cut      the output stream ends inside a frame header
   fault/wait-stall      output arrives, but not the gate's exit record,
                         and wait never answers
@@ -26,6 +28,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 containers = {}
+labels = {}
 lock = threading.Lock()
 ids = itertools.count(1)
 
@@ -70,7 +73,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, b"OK", "text/plain")
         if "/containers/json" in self.path:
             with lock:
-                return self.reply(200, [])
+                return self.reply(200, [{"Id": cid, "Labels": labels.get(cid, {})}
+                                        for cid in containers])
         if self.path.startswith("/v1.41/images/"):
             return self.reply(200, {"Config": {"Entrypoint": None,
                                                "Cmd": ["fake"]}})
@@ -95,6 +99,10 @@ class Handler(BaseHTTPRequestHandler):
             cid = "%064x" % next(ids)
             with lock:
                 containers[cid] = mode
+                labels[cid] = json.loads(body).get("Labels") or {}
+            if mode == "create-vanish":
+                self.close_connection = True
+                return
             return self.reply(201, {"Id": cid, "Warnings": []})
         cid, mode = self.container()
         if mode is None:
@@ -118,6 +126,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(500, {"message": "removal of container is already in progress"})
         with lock:
             del containers[cid]
+            labels.pop(cid, None)
         return self.reply(204)
 
     def drain_stdin(self):

@@ -18,7 +18,8 @@ cat > "$T/cf.json" <<JSON
 		"cut": { "image": "fault/stream-cut" },
 		"waitstall": { "image": "fault/wait-stall", "timeout_ms": 1000 },
 		"nodelete": { "image": "fault/delete-500" },
-		"gatejunk": { "image": "fault/gate-garbage" }
+		"gatejunk": { "image": "fault/gate-garbage" },
+		"vanish": { "image": "fault/create-vanish" }
 	}
 }
 JSON
@@ -48,6 +49,21 @@ expect stall 503 engine_unavailable 3000
 expect cut 502 engine_error 3000
 expect waitstall 502 engine_lost 9000
 expect gatejunk 502 engine_error 3000
+# A create that made its container but never answered: the container has
+# no id we know, so the sweep finds it by the request's label.
+expect vanish 503 engine_unavailable 3000
+wait_log "$T/cf.log" 'reason=failed-create' ||
+	wait_log "$T/cf.log" 'reason=failed-create' ||
+	fail "the container of the unanswered create was not swept"
+fake_left() {
+	curl -s --unix-socket "$T/fake.sock" http://fake/v1.41/containers/json |
+		jq '[.[] | select(.Labels["cloudfunc.function"] == "vanish")] | length'
+}
+for i in $(seq 1 50); do
+	[ "$(fake_left)" = 0 ] && break
+	sleep 0.1
+done
+[ "$(fake_left)" = 0 ] || fail "the unanswered create left $(fake_left) containers"
 expect nodelete 200 "" 5000
 wait_log "$T/cf.log" 'left to the sweep' || fail "the failed removal was not logged"
 expect ok 200 "" 3000
