@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it: installs what is missing (Debian
 # packages), builds with warnings as errors, runs `make check`, then builds
 # again under AddressSanitizer and UndefinedBehaviorSanitizer and runs
-# `make check` once more, and runs a few integration scenarios under
-# valgrind.  Ends with one line: N passed, N failed, N skipped.
+# `make check` once more, runs a few integration scenarios under valgrind,
+# and checks that the release tarball builds and tests on its own
+# (`make distcheck`).  Ends with one line: N passed, N failed, N skipped.
 # Run as root: the integration tests start a private Docker engine.
 set -u
 cd "$(dirname "$0")/.."
@@ -70,13 +71,34 @@ valgrind_check() {
 	valgrind_failed=$(grep -c -E '^(not ok|Bail out)' build-release/valgrind.tap)
 }
 
+# Builds the release tarball and checks that it configures, builds,
+# installs and tests on its own, outside this tree; its own make check runs
+# the unit tests and one integration scenario, since the full suite has
+# already run on these sources.
+distcheck_check() {
+	echo "== distcheck: the tarball builds and tests on its own"
+	if CLOUDFUNC_ONLY=t01 CLOUDFUNC_FUZZ_SECONDS=0 make -s -C build-release \
+		distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror \
+		> build-release/distcheck.log 2>&1; then
+		echo "[distcheck] ok - $(grep -o 'cloudfunc-[0-9.]*\.tar\.gz' \
+			build-release/distcheck.log | tail -n 1) builds and passes make check"
+		distcheck_passed=1
+	else
+		echo "[distcheck] not ok - make distcheck failed:"
+		tail -n 30 build-release/distcheck.log | sed 's/^/[distcheck] # /'
+		distcheck_failed=1
+	fi
+}
+
 # Counts the results that automake's TAP driver recorded in both builds.
 summarize() {
 	local results passed failed skipped
 	results=$(cat build-*/tests/*/*.trs 2>/dev/null |
 		sed -n 's/^:test-result: //p')
-	passed=$(( $(grep -c -E '^(PASS|XFAIL)' <<< "$results") + valgrind_passed ))
-	failed=$(( $(grep -c -E '^(FAIL|XPASS|ERROR)' <<< "$results") + valgrind_failed ))
+	passed=$(( $(grep -c -E '^(PASS|XFAIL)' <<< "$results") + valgrind_passed +
+		distcheck_passed ))
+	failed=$(( $(grep -c -E '^(FAIL|XPASS|ERROR)' <<< "$results") + valgrind_failed +
+		distcheck_failed ))
 	skipped=$(grep -c '^SKIP' <<< "$results")
 	# A build that failed ran nothing, and that counts as a failure.
 	failed=$((failed + build_failures))
@@ -100,4 +122,7 @@ VALGRIND_SCENARIOS=${VALGRIND_SCENARIOS:-"t01 t04 t08 t13 t14 t20"}
 valgrind_passed=0
 valgrind_failed=0
 [ -x build-release/fcgi/cloudfunc-fcgi ] && valgrind_check
+distcheck_passed=0
+distcheck_failed=0
+[ -f build-release/Makefile ] && distcheck_check
 summarize
