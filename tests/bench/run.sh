@@ -6,14 +6,18 @@
 # Prints sequential p50/p90/p99, requests per second at concurrency 1, 4,
 # 8 and 16, ratios, the responder's peak RSS and CPU per request, and
 # plots latency against concurrency.  Run as root; never part of pass/fail.
-#   BENCH_N=20 (sequential requests per round)  BENCH_C=24 (per level)
+# Throughput of (a) is measured twice: with one curl process a request, as
+# users send them, and with one long-lived keep-alive client (http_load.py)
+# of the same weight as (d), since on a small machine the clients' own CPU
+# is taken from the engine.
+#   BENCH_N=20 (sequential requests per round)  BENCH_C=40 (per level)
 #   BENCH_OUT=DIR (where the table and the PNG go; default tests/bench/out)
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${top_builddir:-$SRC/build-release}
 BIN=$BUILD/fcgi/cloudfunc-fcgi
 N=${BENCH_N:-20}
-C=${BENCH_C:-24}
+C=${BENCH_C:-40}
 OUT=${BENCH_OUT:-$SRC/tests/bench/out}
 export SRC BUILD BIN
 . "$SRC/tests/integration/lib.sh"
@@ -150,6 +154,9 @@ for conc in 1 4 8 16; do
 		> "$T/lat-$conc"
 	e=$(date +%s%N)
 	rps_a=$(echo "$C $s $e" | awk '{ printf "%.2f", $1 / (($3 - $2) / 1e9) }')
+	keep_out=$(python3 "$SRC/tests/bench/http_load.py" "$url" "$C" "$conc") ||
+		echo "bench: (a) with one client: answers that were not 200" >&2
+	rps_k=$(echo "$keep_out" | awk -v n="$C" '/elapsed/ { printf "%.2f", n / $2 }')
 	raw_out=$(python3 "$SRC/tests/bench/raw_api.py" "$SOCK" "$C" "$conc")
 	rps_d=$(echo "$raw_out" | awk -v n="$C" '/elapsed/ { printf "%.2f", n / $2 }')
 	p50_a=$(awk '{ printf "%.2f\n", $1 * 1000 }' "$T/lat-$conc" > "$T/ms-$conc"; percentile "$T/ms-$conc" 50)
@@ -162,8 +169,8 @@ for conc in 1 4 8 16; do
 	rps_b=$(echo "$C $s $e" | awk '{ printf "%.2f", $1 / (($3 - $2) / 1e9) }')
 	p50_b=$(awk '{ printf "%.2f\n", $1 * 1000 }' "$T/latb-$conc" > "$T/msb-$conc"; percentile "$T/msb-$conc" 50)
 	pool_full
-	echo "$conc $rps_a $rps_d $p50_a $p50_d $rps_b $p50_b" >> "$T/levels"
-	requests_a=$((requests_a + C))
+	echo "$conc $rps_a $rps_d $p50_a $p50_d $rps_b $p50_b $rps_k" >> "$T/levels"
+	requests_a=$((requests_a + 2 * C))
 done
 ticks2=$(cpu_ticks)
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
@@ -189,10 +196,10 @@ a50=$(percentile "$T/a" 50); c50=$(percentile "$T/c" 50); d50=$(percentile "$T/d
 		echo "| $name | $(percentile "$T/$x" 50) | $(percentile "$T/$x" 90) | $(percentile "$T/$x" 99) |"
 	done
 	echo
-	echo "| concurrency | (a) req/s | (b) req/s | (d) req/s | (a)/(d) | (a) p50 ms | (b) p50 ms | (d) p50 ms |"
-	echo "|---|---|---|---|---|---|---|---|"
-	while read -r conc ra rd pa pd rb pb; do
-		echo "| $conc | $ra | $rb | $rd | $(echo "$ra $rd" | awk '{ printf "%.2f", $1 / $2 }') | $pa | $pb | $pd |"
+	echo "| concurrency | (a) req/s | (a) req/s, one client | (b) req/s | (d) req/s | (a)/(d) | (a) one client/(d) | (a) p50 ms | (b) p50 ms | (d) p50 ms |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	while read -r conc ra rd pa pd rb pb rk; do
+		echo "| $conc | $ra | $rk | $rb | $rd | $(echo "$ra $rd" | awk '{ printf "%.2f", $1 / $2 }') | $(echo "$rk $rd" | awk '{ printf "%.2f", $1 / $2 }') | $pa | $pb | $pd |"
 	done < "$T/levels"
 	echo
 	echo "| figure | value |"
@@ -201,6 +208,7 @@ a50=$(percentile "$T/a" 50); c50=$(percentile "$T/c" 50); d50=$(percentile "$T/d
 	echo "| p50 (a) / (d) | $(echo "$a50 $d50" | awk '{ printf "%.2f", $1 / $2 }') |"
 	echo "| p50 (a) / (c) | $(echo "$a50 $c50" | awk '{ printf "%.2f", $1 / $2 }') |"
 	echo "| req/s at concurrency 8, (a) / (d) | $(awk '$1 == 8 { printf "%.2f", $2 / $3 }' "$T/levels") |"
+	echo "| the same, (a) from one keep-alive client | $(awk '$1 == 8 { printf "%.2f", $8 / $3 }' "$T/levels") |"
 	echo "| responder peak RSS (VmHWM) | $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MiB |"
 	echo "| of which its own memory after the run (RssAnon) | $((anon / 1024)).$(( (anon % 1024) * 10 / 1024 )) MiB |"
 	echo "| and shared libraries' pages (RssFile) | $((file / 1024)).$(( (file % 1024) * 10 / 1024 )) MiB |"
