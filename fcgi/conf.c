@@ -313,8 +313,9 @@ conf_finish_engine(struct conf *c, struct conf_check *ck)
 }
 
 /*
- * The installed gate, or, for a responder run from its build tree, the
- * one built beside it.  Either is a path on this host, which is the
+ * For a responder run from its build tree, the gate built beside it, so
+ * that a build never runs the gate of another that was installed; else
+ * the installed one.  Either is a path on this host, which is the
  * engine's host too unless the file says otherwise.
  */
 static const char *
@@ -325,8 +326,6 @@ conf_default_gate(void)
 	ssize_t n;
 	char *slash;
 
-	if (access(CLOUDFUNC_GATE_PATH, X_OK) == 0)
-		return CLOUDFUNC_GATE_PATH;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		return CLOUDFUNC_GATE_PATH;
