@@ -10,46 +10,29 @@ Exits 1 when an answer is not 200.
 """
 import http.client
 import sys
-import threading
 import time
 import urllib.parse
+
+from raw_api import run_load
 
 
 def main():
     url, n, conc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     parts = urllib.parse.urlsplit(url)
-    lock = threading.Lock()
-    left = [n]
-    times = []
-    failures = []
 
-    def worker():
-        conn = http.client.HTTPConnection(parts.hostname, parts.port,
+    def connect():
+        return http.client.HTTPConnection(parts.hostname, parts.port,
                                           timeout=120)
-        while True:
-            with lock:
-                if left[0] == 0:
-                    return
-                left[0] -= 1
-            t0 = time.monotonic()
-            conn.request("GET", parts.path)
-            r = conn.getresponse()
-            r.read()
-            ms = (time.monotonic() - t0) * 1000
-            with lock:
-                times.append(ms)
-                if r.status != 200:
-                    failures.append(r.status)
 
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(conc)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for ms in times:
-        print("%.2f" % ms)
-    print("elapsed %.3f" % (time.monotonic() - t0))
+    def one(conn):
+        t0 = time.monotonic()
+        conn.request("GET", parts.path)
+        r = conn.getresponse()
+        r.read()
+        return (time.monotonic() - t0) * 1000, r.status
+
+    statuses = run_load(n, conc, connect, one)
+    failures = [s for s in statuses if s != 200]
     if failures:
         print("http_load: %d answers were not 200: %s"
               % (len(failures), sorted(set(failures))), file=sys.stderr)

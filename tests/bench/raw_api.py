@@ -72,22 +72,25 @@ def one(path, conn):
     return (time.monotonic() - t0) * 1000
 
 
-def main():
-    path, n, conc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def run_load(n, conc, connect, one):
+    """Sends n requests from conc threads, each with its own connection
+    from connect(); one(conn) sends one and returns its milliseconds and a
+    result.  Prints the milliseconds and the elapsed seconds, and returns
+    the results in the order the requests ended."""
     lock = threading.Lock()
     left = [n]
-    times = []
+    results = []
 
     def worker():
-        conn = UnixConnection(path)
+        conn = connect()
         while True:
             with lock:
                 if left[0] == 0:
                     return
                 left[0] -= 1
-            ms = one(path, conn)
+            ms, result = one(conn)
             with lock:
-                times.append(ms)
+                results.append((ms, result))
 
     t0 = time.monotonic()
     threads = [threading.Thread(target=worker) for _ in range(conc)]
@@ -95,9 +98,16 @@ def main():
         t.start()
     for t in threads:
         t.join()
-    for ms in times:
+    for ms, _ in results:
         print("%.2f" % ms)
     print("elapsed %.3f" % (time.monotonic() - t0))
+    return [result for _, result in results]
+
+
+def main():
+    path, n, conc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    run_load(n, conc, lambda: UnixConnection(path),
+             lambda conn: (one(path, conn), None))
 
 
 if __name__ == "__main__":

@@ -141,18 +141,14 @@ JSON
 # Starts the responder under spawn-fcgi on a Unix socket:
 # responder_start NAME [responder args...]; its pid goes in $T/NAME.pid
 responder_start() {
-	local name=$1 i
+	local name=$1
 	shift
 	[ -n "${CLOUDFUNC_PREWARM:-}" ] && prewarm_conf "$@"
 	rm -f "$T/$name.sock"
 	spawn-fcgi -n -s "$T/$name.sock" -M 0666 -- \
 		${RESPONDER_WRAPPER:-} "$BIN" "$@" 2>> "$T/$name.log" &
 	echo $! > "$T/$name.pid"
-	for i in $(seq 1 100); do
-		[ -S "$T/$name.sock" ] && break
-		sleep 0.05
-	done
-	[ -S "$T/$name.sock" ] || fail "responder $name did not open its socket"
+	wait_socket "$T/$name.sock" || fail "responder $name did not open its socket"
 	[ -n "${CLOUDFUNC_PREWARM:-}" ] && wait_prewarm "$@"
 	return 0
 }
@@ -239,6 +235,16 @@ CONF
 
 lighttpd_stop() {
 	stop_pidfile "$T/lighttpd-$1/pid" TERM 5
+}
+
+# Waits up to 5 s for a Unix socket to appear: wait_socket PATH
+wait_socket() {
+	local i
+	for i in $(seq 1 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 wait_port() {

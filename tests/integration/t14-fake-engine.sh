@@ -5,7 +5,7 @@
 # JSON error within its time limit, and the responder keeps serving.
 python3 "$SRC/tests/integration/fake_engine.py" "$T/fake.sock" 2> "$T/fake.log" &
 echo $! > "$T/fake-engine.pid"
-for i in $(seq 1 50); do [ -S "$T/fake.sock" ] && break; sleep 0.1; done
+wait_socket "$T/fake.sock" || fail "the fake engine did not start"
 cat > "$T/cf.json" <<JSON
 {
 	"engine": "unix://$T/fake.sock",

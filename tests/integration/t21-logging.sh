@@ -69,11 +69,7 @@ with open(out, "ab", buffering=0) as f:
         f.write(s.recv(65536) + b"\n")
 PY
 echo $! > "$T/syslog.pid"
-for i in $(seq 1 100); do
-	[ -S "$logsock" ] && break
-	sleep 0.05
-done
-[ -S "$logsock" ] || fail "the syslog listener did not start"
+wait_socket "$logsock" || fail "the syslog listener did not start"
 
 RESPONDER_WRAPPER=$wrapper responder_start sys -c "$T/cf.json" --syslog
 ask sys /spawnTestContainer 200
