@@ -74,9 +74,7 @@ url_b="http://127.0.0.1:$port_b/spawnTestContainer"
 pool_full() {
 	local i
 	for i in $(seq 1 600); do
-		[ "$(engine_api GET '/containers/json' | jq \
-			'[.[] | select(.Labels["cloudfunc.request"] == "prewarm")] | length')" \
-			-ge "$PREWARM" ] && return 0
+		[ "$(engine_count_waiting)" -ge "$PREWARM" ] && return 0
 		sleep 0.1
 	done
 	echo "bench: the pool did not refill within 60 s" >&2

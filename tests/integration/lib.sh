@@ -96,6 +96,12 @@ prewarm_conf() {
 		fail "cannot add prewarm to $conf"
 }
 
+# Pre-started containers waiting in a pool, running.
+engine_count_waiting() {
+	engine_api GET '/containers/json' |
+		jq '[.[] | select(.Labels["cloudfunc.request"] == "prewarm")] | length'
+}
+
 # Containers that are not waiting in a pool, running or not.
 engine_count_runs() {
 	engine_api GET '/containers/json?all=1' |
@@ -163,9 +169,7 @@ wait_prewarm() {
 	[ -n "$conf" ] || return 0
 	want=$(jq '[.functions[].prewarm // 0] | add' "$conf")
 	for i in $(seq 1 300); do
-		[ "$(engine_api GET '/containers/json' | jq \
-			'[.[] | select(.Labels["cloudfunc.request"] == "prewarm")] | length')" \
-			-ge "$want" ] && return 0
+		[ "$(engine_count_waiting)" -ge "$want" ] && return 0
 		sleep 0.1
 	done
 	fail "the pools did not fill: $want containers wanted"
